@@ -1,0 +1,1 @@
+export { KeySpace, EntityKeys, globEscape, hashTagOf, type KeySpaceOptions } from './key-space';

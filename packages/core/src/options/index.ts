@@ -1,0 +1,11 @@
+export {
+  assertKnownOptions,
+  optNumber,
+  optString,
+  optBoolean,
+  optEnum,
+  optFunction,
+  invalidOption,
+  type NumberRule,
+} from './validate';
+export { Advisories, type ValidationsOption } from './advisories';

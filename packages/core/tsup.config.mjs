@@ -1,0 +1,1 @@
+export { default } from '../../scripts/tsup-config.mjs';
