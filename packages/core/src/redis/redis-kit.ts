@@ -272,6 +272,9 @@ export class RedisKit {
         // After a failover the old master may still accept writes for a moment;
         // reconnect to the new one when a command hits a read-only replica.
         reconnectOnError: (err: Error) => (err.message.startsWith('READONLY') ? 2 : false),
+        // Reconnect as soon as the sentinels announce a new master instead of
+        // writing to a demoted one until its connection drops.
+        failoverDetector: true,
       });
     }
     const c = options.cluster!;

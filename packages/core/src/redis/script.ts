@@ -50,7 +50,11 @@ export class RedisScript<TResult = unknown> {
    * the context's fail-fast rules. Rejects with a coded RedisKitError.
    */
   run(kit: ScriptRunner, keys: readonly string[], args: readonly ScriptArg[] = [], options?: { timeout?: number }): Promise<TResult> {
-    this.check(keys);
+    try {
+      this.check(keys);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return kit.exec((redis) => this.send(redis, keys, args), {
       ...options,
       operation: `script ${this.name}`,
@@ -59,8 +63,12 @@ export class RedisScript<TResult = unknown> {
 
   /** Sends on a given client with no timeout; for background work on dedicated connections. */
   call(redis: RedisClient, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<TResult> {
-    this.check(keys);
-    return this.send(redis, keys, args);
+    try {
+      this.check(keys);
+      return this.send(redis, keys, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private send(redis: RedisClient, keys: readonly string[], args: readonly ScriptArg[]): Promise<TResult> {

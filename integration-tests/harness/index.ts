@@ -1,0 +1,2 @@
+export { ADAPTERS, type AdapterName } from './adapters';
+export { makeController, createNestApp, type NestRouteSpec } from './nest';

@@ -1,0 +1,7 @@
+export {
+  problemResponse,
+  unavailableProblem,
+  PROBLEM_TYPES,
+  type ProblemDetails,
+  type PlainResponse,
+} from './problem';

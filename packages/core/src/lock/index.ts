@@ -1,0 +1,1 @@
+export type { LockEvents } from './events';

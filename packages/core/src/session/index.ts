@@ -1,0 +1,1 @@
+export type { SessionEvents } from './events';

@@ -1,0 +1,1 @@
+export type { StreamEvents } from './events';

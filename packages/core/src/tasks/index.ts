@@ -1,0 +1,1 @@
+export type { TaskEvents } from './events';

@@ -1,0 +1,2 @@
+export { attachRedisKit, getRedisKit } from './context';
+export { sendPlain } from './problem';
