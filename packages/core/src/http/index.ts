@@ -5,3 +5,10 @@ export {
   type ProblemDetails,
   type PlainResponse,
 } from './problem';
+export {
+  captureResponse,
+  headerPairs,
+  type CapturedResponse,
+  type CaptureOptions,
+  type CaptureAbandonReason,
+} from './response-capture';
