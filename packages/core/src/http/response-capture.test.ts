@@ -31,7 +31,7 @@ describe('captureResponse', () => {
   it('captures res.write + res.end with binary bytes exactly, across many writes', async () => {
     const outcome: Outcome = {};
     const body = randomBytes(1 << 20);
-    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
       capturing(outcome)(res);
       res.setHeader('content-type', 'application/octet-stream');
       for (let i = 0; i < body.length; i += 65_536) res.write(body.subarray(i, i + 65_536));
@@ -49,7 +49,7 @@ describe('captureResponse', () => {
   it('holds the end of the response until onEnd has finished', async () => {
     const outcome: Outcome = {};
     const app = express();
-    app.get('/', (req, res) => {
+    app.get('/', (_req, res) => {
       capturing(outcome, { delay: 150 })(res);
       res.send('hello');
     });
@@ -61,7 +61,7 @@ describe('captureResponse', () => {
 
   it('keeps multi-valued headers in order and sees headers given to writeHead', async () => {
     const outcome: Outcome = {};
-    const server = createServer((req, res) => {
+    const server = createServer((_req, res) => {
       capturing(outcome)(res);
       res.setHeader('x-multi', ['a', 'b']);
       res.writeHead(201, 'Made', { 'Content-Type': 'text/plain', Link: ['<x>', '<y>'] });
@@ -80,7 +80,7 @@ describe('captureResponse', () => {
   it('captures a stream piped into the response', async () => {
     const outcome: Outcome = {};
     const app = express();
-    app.get('/', (req, res) => {
+    app.get('/', (_req, res) => {
       capturing(outcome)(res);
       res.type('text/plain');
       Readable.from(['a', 'b', 'c']).pipe(res);
@@ -121,7 +121,7 @@ describe('captureResponse', () => {
   it('stops buffering past maxBytes and lets the response through whole', async () => {
     const outcome: Outcome = {};
     const body = randomBytes(300_000);
-    const server = createServer((req, res) => {
+    const server = createServer((_req, res) => {
       capturing(outcome, { maxBytes: 100_000 })(res);
       for (let i = 0; i < body.length; i += 50_000) res.write(body.subarray(i, i + 50_000));
       res.end();
@@ -139,7 +139,7 @@ describe('captureResponse', () => {
   it('buffers nothing when onHead declines', async () => {
     const outcome: Outcome = {};
     const app = express();
-    app.get('/', (req, res) => {
+    app.get('/', (_req, res) => {
       capturing(outcome, { onHead: (s) => s === 200 })(res);
       res.status(500).send('boom');
     });

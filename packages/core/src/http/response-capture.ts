@@ -155,7 +155,7 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): v
     if (message !== undefined) this.statusMessage = message;
     decide();
     return message !== undefined
-      ? origWriteHead.call(this, statusCode, message)
+      ? (origWriteHead as (s: number, m: string) => ServerResponse).call(this, statusCode, message)
       : origWriteHead.call(this, statusCode);
   } as typeof res.writeHead;
 
