@@ -646,8 +646,11 @@ export class RedisKit {
         try {
           await bounded(client.quit(), 1000);
         } catch {
-          client.disconnect();
+          // not connected, or no answer: disconnect below is enough
         }
+        // QUIT alone leaves a Sentinel connector's failover-detector
+        // connections open; disconnect() tears every socket down.
+        client.disconnect();
       }),
     );
     this.events.emit('closed', {});
