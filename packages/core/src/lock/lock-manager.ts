@@ -471,11 +471,17 @@ export class LockManager implements LockOwner {
 
   /** One owner-checked release: 'released', the reason the lock was already gone, or the Redis error. */
   private async drop(record: LockRecord): Promise<'released' | LockLostReason | RedisKitError> {
+    const sendable = this.kit.available;
     const r = await this.kit.attempt(FEATURE, 'release', 'closed', (redis) =>
       releaseScript.call(redis, record.target.keys, [record.token]),
     );
-    if (!r.ok) return asUnavailable(r.error, 'release');
-    if (r.value === 1) {
+    if (!r.ok) {
+      if (sendable && isTransient(r.error)) record.releaseInDoubt = true;
+      return asUnavailable(r.error, 'release');
+    }
+    // A release retried after one whose reply was lost finds the lock gone
+    // because that one ran: it is released, not lost.
+    if (r.value === 1 || (r.value === 0 && record.releaseInDoubt)) {
       const wasHeld = record.state === 'held';
       record.state = 'released';
       if (wasHeld) this.kit.events.emit('lock:released', { resources: record.target.resources, fence: record.fence });

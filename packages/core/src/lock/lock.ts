@@ -12,6 +12,8 @@ export interface LockRecord {
   /** Local monotonic time (performance.now()) until which the lock is valid. */
   validUntil: number;
   state: LockState;
+  /** A release was sent but its reply never came: it may have run. */
+  releaseInDoubt?: boolean;
   readonly owner: LockOwner;
 }
 
