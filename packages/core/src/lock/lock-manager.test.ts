@@ -310,6 +310,19 @@ describe('locks on standalone Redis', () => {
     expect((await locks.status('job')).held).toBe(false);
   });
 
+  it('using lets fn release the lock early without calling it lost', async () => {
+    const events = recordEvents(kit);
+    const result = await locks.using('early', { ttl: 300 }, async (signal, lock) => {
+      await lock.release();
+      // Past the point where the watchdog would have extended it.
+      await sleep(400);
+      return signal.aborted ? 'aborted' : 'ok';
+    });
+    expect(result).toBe('ok');
+    expect(events.of('lock:lost')).toEqual([]);
+    expect(events.of('lock:released')).toHaveLength(1);
+  });
+
   it('using with a handler running 3x the ttl keeps the lock the whole time', async () => {
     const events = recordEvents(kit);
     const ttl = 1500;

@@ -505,8 +505,10 @@ export class LockManager implements LockOwner {
       clearTimeout(renewTimer);
       clearTimeout(expiryTimer);
     };
+    // fn may release the lock itself before it ends: that is not a loss.
+    const releasedByFn = () => record.state === 'released';
     const lose = (reason: LockLostReason, cause?: unknown) => {
-      if (settled || controller.signal.aborted) return;
+      if (settled || controller.signal.aborted || releasedByFn()) return;
       stop();
       this.markLost(record, reason);
       controller.abort(lockLost(record, reason, cause));
@@ -528,9 +530,9 @@ export class LockManager implements LockOwner {
       renewTimer.unref();
     };
     const renew = async () => {
-      if (settled || controller.signal.aborted) return;
+      if (settled || controller.signal.aborted || releasedByFn()) return;
       const outcome = await this.renew(record, record.ttl);
-      if (settled || controller.signal.aborted) return;
+      if (settled || controller.signal.aborted || releasedByFn()) return;
       if (outcome === 'extended') {
         lastFailure = undefined;
         armExpiry();
@@ -557,7 +559,7 @@ export class LockManager implements LockOwner {
     stop();
     const validAtEnd = record.state === 'held' && record.validUntil > performance.now();
     let lost: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
-    const released = await this.drop(record);
+    const released = releasedByFn() ? 'released' : await this.drop(record);
     if (lost === undefined) {
       if (released === 'expired' || released === 'taken') lost = lockLost(record, released);
       else if (released !== 'released' && !validAtEnd) lost = lockLost(record, 'unavailable', released);

@@ -53,6 +53,7 @@ export class Lock {
   /** Replicas that acknowledged the lock (with `waitForReplicas`), else undefined. */
   readonly replicas: number | undefined;
 
+  /** @internal Locks come from a {@link LockManager}; constructing one yourself gives nothing usable. */
   constructor(record: LockRecord, replicas?: number) {
     records.set(this, record);
     this.resources = record.target.resources;

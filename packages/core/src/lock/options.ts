@@ -83,6 +83,12 @@ export interface ResolvedAcquire {
   readonly signal: AbortSignal | undefined;
 }
 
+/**
+ * The defaults a manager applies to options not given.
+ *
+ * @example
+ * const locks = createLockManager(kit, { ttl: LOCK_DEFAULTS.ttl * 2 });
+ */
 export const LOCK_DEFAULTS = Object.freeze({
   ttl: 30_000,
   timeout: 10_000,
