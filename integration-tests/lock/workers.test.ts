@@ -32,7 +32,7 @@ describe('locks across processes', () => {
     expect(sections.map((s) => s.read)).toEqual(Array.from({ length: 20 * times }, (_, i) => i));
     for (let i = 1; i < sections.length; i++) expect(sections[i]!.fence).toBeGreaterThan(sections[i - 1]!.fence);
     await kit.redis.del(kit.keys.key('counter'));
-  });
+  }, 90_000);
 
   it("a killed holder's lock (extended by using() until the kill) is free after its ttl", async () => {
     const file = await bundleWorker(new URL('./__fixtures__/holder-worker.ts', import.meta.url));
@@ -55,5 +55,5 @@ describe('locks across processes', () => {
     const next = await locks.acquire('nightly', { timeout: 20_000 });
     expect(next.fence).toBeGreaterThan(held.fence);
     await next.release();
-  });
+  }, 60_000);
 });
