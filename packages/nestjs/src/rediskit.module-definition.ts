@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { RedisKit, RedisKitOptions } from '@rediskit/core';
+import type { LockManagerOptions, RedisKit, RedisKitOptions } from '@rediskit/core';
 
 /**
  * Options of `RedisKitModule.forRoot()` / `forRootAsync()`: either an
@@ -19,6 +19,8 @@ export interface RedisKitModuleOptions {
   idempotency?: Record<string, unknown>;
   /** Options of the session service. */
   session?: Record<string, unknown>;
+  /** Defaults of the injectable `LockService` (ttl, timeout, retry, ...). */
+  lock?: LockManagerOptions;
 }
 
 export const {

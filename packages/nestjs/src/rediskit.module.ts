@@ -1,5 +1,6 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { createRedisKit, RedisKitError, type RedisKit } from '@rediskit/core';
+import { LockService } from './lock';
 import { REDISKIT, REDISKIT_OPTIONS } from './rediskit.constants';
 import {
   REDISKIT_MODULE_OPTIONS,
@@ -44,8 +45,9 @@ function contextFrom(options: RedisKitModuleOptions): RedisKit {
   providers: [
     { provide: REDISKIT, useFactory: contextFrom, inject: [REDISKIT_MODULE_OPTIONS] },
     { provide: REDISKIT_OPTIONS, useExisting: REDISKIT_MODULE_OPTIONS },
+    LockService,
   ],
-  exports: [REDISKIT, REDISKIT_OPTIONS],
+  exports: [REDISKIT, REDISKIT_OPTIONS, LockService],
 })
 export class RedisKitModule extends RedisKitConfigurableModule implements OnApplicationShutdown {
   constructor(@Inject(REDISKIT) private readonly kit: RedisKit) {

@@ -1,0 +1,1 @@
+export { LockService } from './lock.service';
