@@ -1,6 +1,7 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { createRedisKit, RedisKitError, type RedisKit } from '@rediskit/core';
 import { REDISKIT, REDISKIT_OPTIONS } from './rediskit.constants';
+import { StructuresService } from './structures';
 import {
   REDISKIT_MODULE_OPTIONS,
   RedisKitConfigurableModule,
@@ -44,8 +45,9 @@ function contextFrom(options: RedisKitModuleOptions): RedisKit {
   providers: [
     { provide: REDISKIT, useFactory: contextFrom, inject: [REDISKIT_MODULE_OPTIONS] },
     { provide: REDISKIT_OPTIONS, useExisting: REDISKIT_MODULE_OPTIONS },
+    StructuresService,
   ],
-  exports: [REDISKIT, REDISKIT_OPTIONS],
+  exports: [REDISKIT, REDISKIT_OPTIONS, StructuresService],
 })
 export class RedisKitModule extends RedisKitConfigurableModule implements OnApplicationShutdown {
   constructor(@Inject(REDISKIT) private readonly kit: RedisKit) {
