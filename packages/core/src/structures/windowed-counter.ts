@@ -136,16 +136,23 @@ export class WindowedCounter {
   }
 
   private toCount(reply: number[]): WindowCount {
-    const at = Number(reply[0]);
-    const series = reply.slice(1).map(Number);
-    const edge = series[0] ?? 0;
-    let lower = 0;
-    for (let i = 1; i < series.length; i++) lower += series[i]!;
-    const width = this.options.bucketWidth;
-    // Share of the edge bucket still inside (at - window, at].
-    const inside = 1 - (at - Math.floor(at / width) * width) / width;
-    return { count: Math.round(lower + edge * inside), lower, upper: lower + edge, at, series };
+    return windowEstimate(Number(reply[0]), reply.slice(1).map(Number), this.options.bucketWidth);
   }
+}
+
+/**
+ * @internal The estimate from the buckets a script returned: `series` holds
+ * the counts of buckets b - n .. b (b = floor(at / width)), oldest first.
+ * Counts the buckets wholly inside (at - window, at] and the share of the
+ * edge bucket b - n that still overlaps it, as if its events were spread
+ * evenly over it.
+ */
+export function windowEstimate(at: number, series: number[], width: number): WindowCount {
+  const edge = series[0] ?? 0;
+  let lower = 0;
+  for (let i = 1; i < series.length; i++) lower += series[i]!;
+  const inside = 1 - (at - Math.floor(at / width) * width) / width;
+  return { count: Math.round(lower + edge * inside), lower, upper: lower + edge, at, series };
 }
 
 /**
