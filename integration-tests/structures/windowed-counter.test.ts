@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createWindowedCounter, type RedisKit, type WindowCount } from '@rediskit/core';
+import { createWindowedCounter, structures, type RedisKit, type WindowCount } from '@rediskit/core';
 import { waitFor } from '@rediskit/testing';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sharedKit } from './helpers';
@@ -119,5 +119,17 @@ describe('WindowedCounter', () => {
     expect(bad({ window: 1000, buckets: 0 })).toThrow(expect.objectContaining({ code: 'ERR_REDISKIT_INVALID_OPTION' }));
     expect(bad({ window: 1000, bucket: 10 })).toThrow(expect.objectContaining({ code: 'ERR_REDISKIT_UNKNOWN_OPTION' }));
     expect(createWindowedCounter(kit, { name: 'w', window: 300_000 }).options).toMatchObject({ buckets: 60, bucketWidth: 5000, failPolicy: 'open' });
+  });
+
+  it('structures(kit) returns one instance per name, and refuses a second definition with other options', () => {
+    const s = structures(kit);
+    const views = s.windowedCounter({ name: 'registry', window: 300_000 });
+    expect(s.windowedCounter({ name: 'registry', window: 300_000 })).toBe(views);
+    expect(s.windowedCounter({ name: 'registry', window: 300_000, buckets: 60 })).toBe(views);
+    expect(() => s.windowedCounter({ name: 'registry', window: 60_000 })).toThrow(
+      expect.objectContaining({ code: 'ERR_REDISKIT_INVALID_OPTION' }),
+    );
+    // Another kind may use the same name: its keys are separate.
+    expect(s.counter({ name: 'registry' }).key('x')).not.toBe(views.key('x'));
   });
 });

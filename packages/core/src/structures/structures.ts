@@ -24,7 +24,7 @@ const registries = new WeakMap<RedisKit, Structures>();
  * });
  */
 export class Structures {
-  private readonly made = new Map<string, { options: string; value: unknown }>();
+  private readonly made = new Map<string, { options: string; given: string; value: unknown }>();
 
   constructor(readonly kit: RedisKit) {}
 
@@ -56,10 +56,19 @@ export class Structures {
   private get<T extends { options: object }>(kind: StructureKind, options: { name: string }, make: () => T): T {
     const id = `${kind}\u0000${String(options?.name)}`;
     const existing = this.made.get(id);
+    let given: string;
+    try {
+      given = JSON.stringify(options);
+    } catch {
+      given = '';
+    }
+    // The common case, a handler asking again with the same literal options: no validation, no allocation.
+    if (existing && given !== '' && given === existing.given) return existing.value as T;
+    const candidate = make();
+    const resolved = JSON.stringify(candidate.options);
     if (existing) {
       // Compare resolved options, so `{ buckets: 60 }` and the default agree.
-      const candidate = make();
-      if (JSON.stringify(candidate.options) !== existing.options) {
+      if (resolved !== existing.options) {
         throw new RedisKitError(
           'ERR_REDISKIT_INVALID_OPTION',
           `${kind} "${options.name}" already exists with other options: ${existing.options}`,
@@ -68,9 +77,8 @@ export class Structures {
       }
       return existing.value as T;
     }
-    const value = make();
-    this.made.set(id, { options: JSON.stringify(value.options), value });
-    return value;
+    this.made.set(id, { options: resolved, given, value: candidate });
+    return candidate;
   }
 }
 
