@@ -15,6 +15,10 @@ export type PeriodOption = 'hour' | 'day' | 'week' | number;
  * A resolved period: maps a Redis timestamp to a period index and an index to
  * the label used in keys and results (`2026-11-03`, `2026-W45`,
  * `2026-11-03T14`, or `20261103T140500Z` for custom lengths).
+ *
+ * @example
+ * const quarterHours = new Period('custom', 15 * 60_000);
+ * quarterHours.label(quarterHours.index(await kit.time())); // '20261103T141500Z'
  */
 export class Period {
   /** Length in ms. */
