@@ -1,7 +1,12 @@
 import { coreFeature } from './core';
 import { lockFeature } from './lock';
+import { structuresFeature } from './structures';
 import type { DemoFeature } from './types';
 
-// Each feature issue adds its demo module here.
-export const features: DemoFeature[] = [coreFeature, lockFeature];
+// Each feature adds its demo module here, one line each.
+export const features: DemoFeature[] = [
+  coreFeature,
+  lockFeature,
+  structuresFeature,
+];
 export type { DemoFeature, DemoRoute } from './types';

@@ -8,3 +8,4 @@ export {
 export { REDISKIT, REDISKIT_OPTIONS } from './rediskit.constants';
 export { InjectRedisKit } from './inject-rediskit.decorator';
 export { LockService } from './lock';
+export { StructuresService } from './structures';

@@ -2,6 +2,7 @@ import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { createRedisKit, RedisKitError, type RedisKit } from '@rediskit/core';
 import { LockService } from './lock';
 import { REDISKIT, REDISKIT_OPTIONS } from './rediskit.constants';
+import { StructuresService } from './structures';
 import {
   REDISKIT_MODULE_OPTIONS,
   RedisKitConfigurableModule,
@@ -45,9 +46,16 @@ function contextFrom(options: RedisKitModuleOptions): RedisKit {
   providers: [
     { provide: REDISKIT, useFactory: contextFrom, inject: [REDISKIT_MODULE_OPTIONS] },
     { provide: REDISKIT_OPTIONS, useExisting: REDISKIT_MODULE_OPTIONS },
+    // Feature services, one line each.
     LockService,
+    StructuresService,
   ],
-  exports: [REDISKIT, REDISKIT_OPTIONS, LockService],
+  exports: [
+    REDISKIT,
+    REDISKIT_OPTIONS,
+    LockService,
+    StructuresService,
+  ],
 })
 export class RedisKitModule extends RedisKitConfigurableModule implements OnApplicationShutdown {
   constructor(@Inject(REDISKIT) private readonly kit: RedisKit) {

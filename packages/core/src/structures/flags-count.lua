@@ -1,0 +1,55 @@
+--[[
+  Counts set bits over the current period and the ARGV[4] periods before it:
+  bits set in any of them (or) or in all of them (and). Several periods are
+  combined with BITOP into a scratch key, counted and deleted again within
+  the script.
+
+  KEYS: variadic: one key per candidate period, oldest first, then the
+        scratch key last
+  ARGV[1..7]: period length in ms (0: not time-boxed, one key), period
+           offset in ms, period index of the first candidate key, how many
+           periods before the current one the call needs, retain (periods a
+           key lives), TTL in ms (not time-boxed; 0 none), TTL mode
+           ('fixed' | 'sliding')
+  ARGV[8]: 'or' | 'and'
+  Returns: { 1, now, current period index, count }, or { -1, now } when the current period is not among the candidates
+  Errors: Redis's own when a key holds another type
+]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local periodMs = tonumber(ARGV[1])
+local periodOffset = tonumber(ARGV[2])
+local first = tonumber(ARGV[3])
+local back = tonumber(ARGV[4])
+local retain = tonumber(ARGV[5])
+local ttl = tonumber(ARGV[6])
+local ttlMode = ARGV[7]
+local cur, pos = 0, 1
+if periodMs > 0 then
+  cur = math.floor((now + periodOffset) / periodMs)
+  pos = cur - first + 1
+  if pos < back + 1 or pos > #KEYS - 1 then return { -1, now } end
+end
+
+local function expire(key)
+  if periodMs > 0 then
+    redis.call('PEXPIREAT', key, (cur + retain) * periodMs - periodOffset)
+  elseif ttl > 0 then
+    if ttlMode == 'sliding' then
+      redis.call('PEXPIRE', key, ttl)
+    else
+      redis.call('PEXPIRE', key, ttl, 'NX')
+    end
+  end
+end
+
+if back == 0 then
+  return { 1, now, cur, redis.call('BITCOUNT', KEYS[pos]) }
+end
+local scratch = KEYS[#KEYS]
+local args = { 'BITOP', ARGV[8], scratch }
+for i = pos - back, pos do args[#args + 1] = KEYS[i] end
+redis.call(unpack(args))
+local count = redis.call('BITCOUNT', scratch)
+redis.call('DEL', scratch)
+return { 1, now, cur, count }

@@ -1,0 +1,1 @@
+export { StructuresService } from './structures.service';
