@@ -6,7 +6,7 @@
 // generates the Lua module and builds the packages.
 // Uses only Node built-ins: it runs before node_modules exists.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,13 +55,43 @@ if (!hasRedis) {
   }
 }
 
+// Builds each workspace whose sources are newer than its build output (or
+// whose dependency was just rebuilt), in dependency order.
+function newest(dir) {
+  let max = 0;
+  if (!existsSync(dir)) return max;
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === 'dist' || name === '.tsbuild') continue;
+    const full = join(dir, name);
+    const st = statSync(full);
+    max = Math.max(max, st.isDirectory() ? newest(full) : st.mtimeMs);
+  }
+  return max;
+}
+function buildStale() {
+  const order = [
+    ['packages/core', 'dist/index.js'],
+    ['packages/testing', 'dist/index.js'],
+    ['packages/express', 'dist/index.js'],
+    ['packages/koa', 'dist/index.js'],
+    ['packages/nestjs', 'dist/index.js'],
+    ['examples', 'dist/main.js'],
+  ];
+  let rebuilt = false;
+  for (const [ws, output] of order) {
+    const out = join(root, ws, output);
+    const sourcesAt = Math.max(newest(join(root, ws, 'src')), statSync(join(root, ws, 'package.json')).mtimeMs);
+    if (!rebuilt && existsSync(out) && statSync(out).mtimeMs > sourcesAt) continue;
+    log(`building ${ws}`);
+    run('npm', ['run', 'build', '--silent', '-w', ws]);
+    rebuilt = true;
+  }
+}
+
 // 3. build
 if (process.argv.includes('--build')) {
   run(process.execPath, [join(root, 'scripts/gen-lua.mjs'), '--quiet']);
-  if (process.env.REDISKIT_SKIP_BUILD !== '1') {
-    log('building packages');
-    run('npm', ['run', 'build', '--workspaces', '--if-present', '--silent']);
-  }
+  if (process.env.REDISKIT_SKIP_BUILD !== '1') buildStale();
 }
 try {
   const v = execFileSync(process.env.REDISKIT_REDIS_SERVER || 'redis-server', ['--version'], { encoding: 'utf8' });
