@@ -44,6 +44,7 @@ export class IdempotencyClaim {
   private responseEnded = false;
   private clientGone = false;
   private handlerFinished = false;
+  private fallback: (() => CapturedResponse | undefined) | undefined;
   private settledPromise: Promise<void> | undefined;
 
   constructor(private readonly ctx: ClaimContext) {
@@ -94,19 +95,32 @@ export class IdempotencyClaim {
         // The client left before the response started. The handler may
         // still be running; its response is stored when it ends.
         this.clientGone = true;
-        if (this.handlerFinished) void this.release('aborted');
+        if (this.handlerFinished) this.settleUnwritten();
       }
     });
   }
 
+  // The handler is done and the client left before anything was written, so
+  // nothing will end the response: store what the adapter says it would have
+  // sent, or give the key up.
+  private settleUnwritten(): void {
+    const response = this.fallback?.();
+    if (response) void this.complete(response);
+    else void this.release('aborted');
+  }
+
   /**
-   * The handler has returned (Koa middleware after `await next()`, Nest after
-   * the handler's observable). If the client had left and nothing ended the
-   * response, nothing will: the key is released.
+   * The handler has returned and the framework will not write anything more
+   * for a client that has left (Koa skips its respond step then). If the
+   * client left before the response started, `fallback` gives the response
+   * the framework would have sent, and it is stored; without one the key is
+   * released. Adapters whose framework always ends the response (Express,
+   * Nest) need not call it.
    */
-  handlerDone(): void {
+  handlerDone(fallback?: () => CapturedResponse | undefined): void {
     this.handlerFinished = true;
-    if (this.clientGone && !this.responseEnded) void this.release('aborted');
+    this.fallback = fallback;
+    if (this.clientGone && !this.responseEnded) this.settleUnwritten();
   }
 
   /** Stores `response` as the key's record (if its status is stored), else releases the key. */

@@ -97,11 +97,9 @@ export function idempotency(a?: RedisKit | KoaIdempotencyOptions, b?: KoaIdempot
       await claim.release('error');
       throw error;
     }
-    if (!ctx.writable && !ctx.res.writableEnded) {
-      const response = snapshot(ctx);
-      if (response) await claim.complete(response);
-    }
-    claim.handlerDone();
+    // Koa writes the response after every middleware returned, and skips it
+    // for a client that has left: then the claim stores what Koa would have sent.
+    claim.handlerDone(() => snapshot(ctx));
   };
 }
 

@@ -6,11 +6,13 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { HTTP_CODE_METADATA } from '@nestjs/common/constants.js';
+import { HTTP_CODE_METADATA, RESPONSE_PASSTHROUGH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import {
   IdempotencyEngine,
   resolveIdempotencyOptions,
+  writeIdempotencyResponse,
   type IdempotencyClaim,
   type IdempotencyOptions,
   type IdempotencyRequest,
@@ -93,11 +95,36 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const res = context.switchToHttp().getResponse<ServerResponse>();
     return from(engine.begin(this.toRequest(req))).pipe(
       mergeMap((decision) => {
-        if (decision.action === 'respond') return of(this.toWebResponse(decision.response));
+        if (decision.action === 'respond') {
+          if (!this.nestSendsResponse(context)) {
+            // `@Res()` without passthrough: Nest sends nothing the chain returns.
+            writeIdempotencyResponse(res, decision.response);
+            return of(undefined);
+          }
+          return of(this.toWebResponse(decision.response));
+        }
         if (decision.action === 'pass' || !decision.claim) return next.handle();
         return this.run(context, next, decision.claim, req, res);
       }),
     );
+  }
+
+  /** False for handlers that take `@Res()` / `@Next()` without passthrough (they write the response themselves). */
+  protected nestSendsResponse(context: ExecutionContext): boolean {
+    const cls = context.getClass();
+    const handler = context.getHandler();
+    // The method's property name, as Nest found it (a function's own name can differ).
+    let name: string | undefined;
+    for (let proto = cls.prototype as object | null; proto && !name; proto = Object.getPrototypeOf(proto) as object | null) {
+      name = Object.getOwnPropertyNames(proto).find((n) => Object.getOwnPropertyDescriptor(proto!, n)?.value === handler);
+    }
+    name ??= handler.name;
+    const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, cls, name) ?? {}) as Record<string, unknown>;
+    const takesResponse = Object.keys(args).some((key) => {
+      const type = Number(key.split(':')[0]);
+      return type === RouteParamtypes.RESPONSE || type === RouteParamtypes.NEXT;
+    });
+    return !takesResponse || Reflect.getMetadata(RESPONSE_PASSTHROUGH_METADATA, cls, name) === true;
   }
 
   private engineFor(handler: object, options: IdempotencyOptions<any>): IdempotencyEngine<any> {
@@ -126,7 +153,6 @@ export class IdempotencyInterceptor implements NestInterceptor {
         error: (error: unknown) => {
           // Released before the exception filter answers, so a retry runs again.
           void claim.release('error').then(() => {
-            claim.handlerDone();
             if (!gone) subscriber.error(error);
           });
         },
@@ -139,7 +165,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
               .finally(() => claim.handlerDone());
             return;
           }
-          claim.handlerDone();
+          // Nest (or its exception filter) writes the response; the claim follows it.
           subscriber.complete();
         },
       });
