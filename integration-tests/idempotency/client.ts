@@ -19,6 +19,8 @@ export interface SendOptions {
   contentType?: string;
   headers?: Record<string, string>;
   method?: 'post' | 'get' | 'put' | 'patch' | 'delete';
+  /** Fail the request (reject) if no response arrives within this many ms. */
+  timeout?: number;
 }
 
 export function newKey(): string {
@@ -35,6 +37,7 @@ export async function send(url: string, path: string, options: SendOptions = {})
   for (const [n, v] of Object.entries(options.headers ?? {})) r = r.set(n, v);
   if (options.raw !== undefined) r = r.set('content-type', options.contentType ?? 'application/json').send(options.raw);
   else if (options.body !== undefined) r = r.send(options.body as object);
+  if (options.timeout !== undefined) r = r.timeout(options.timeout);
   const res = await r.buffer(true).parse((stream, cb) => {
     const parts: Buffer[] = [];
     stream.on('data', (c: Buffer) => parts.push(c));
