@@ -2,7 +2,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createRedisKit, IDEMPOTENCY_PROBLEM_TYPES, type RedisKit } from '@rediskit/core';
 import { sharedRedisUrl, uniquePrefix, waitFor } from '@rediskit/testing';
 import { request as httpRequest } from 'node:http';
-import { ADAPTERS } from '../harness';
+import { Controller, Post } from '@nestjs/common';
+import * as rkExpress from '@rediskit/express';
+import * as rkKoa from '@rediskit/koa';
+import { Idempotent, RedisKitModule } from '@rediskit/nestjs';
+import { ADAPTERS, createNestApp } from '../harness';
 import { buildApp, type TestApp } from './apps';
 import { newKey, recordEvents, send } from './client';
 
@@ -26,6 +30,27 @@ describe.each(ADAPTERS)('idempotency through %s', (adapter) => {
   afterEach(() => {
     events.stop();
     app.control.reset();
+  });
+
+  it('rejects bad configuration when the middleware is created, with a coded error', async () => {
+    const make = { express: rkExpress.idempotency, koa: rkKoa.idempotency, nestjs: Idempotent }[adapter] as (o: object) => unknown;
+    for (const bad of [{ lease: 1 }, { replayHeaders: ['Set-Cookie'] }, { methods: ['GET'] }, { minKeyLength: 0 }]) {
+      expect(() => make(bad)).toThrow(expect.objectContaining({ code: 'ERR_REDISKIT_INVALID_OPTION' }));
+    }
+    expect(() => make({ retension: 5 })).toThrow(expect.objectContaining({ code: 'ERR_REDISKIT_UNKNOWN_OPTION' }));
+    if (adapter === 'nestjs') {
+      class Bad {
+        @Post('x')
+        @Idempotent()
+        x() {
+          return 1;
+        }
+      }
+      Controller()(Bad);
+      await expect(
+        createNestApp({ imports: [RedisKitModule.forRoot({ kit, idempotency: { lease: 1 } })], controllers: [Bad] }),
+      ).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_OPTION' });
+    }
   });
 
   it('runs the handler once for 50 concurrent identical POSTs; the others get 409 problem+json with Retry-After, none 5xx', async () => {
