@@ -36,7 +36,7 @@ export const ROUTES = {
   status: { path: '/status', options: { required: true }, nest: 'res' },
   stream: { path: '/stream', options: { required: true, maxResponseBytes: 64 << 10 }, nest: 'res' },
   streamRelease: { path: '/stream-release', options: { required: true, maxResponseBytes: 64 << 10, oversize: 'release' }, nest: 'res' },
-  lease: { path: '/lease', options: { required: true, lease: 600 }, nest: 'return' },
+  lease: { path: '/lease', options: { required: true, lease: 1200 }, nest: 'return' },
   retention: { path: '/retention', options: { required: true, retention: 400 }, nest: 'return' },
   fields: { path: '/fields', options: { required: true, ignoreFields: ['sentAt'] }, nest: 'return' },
 } satisfies Record<string, { path: string; options: IdempotencyOptions<any>; nest: 'return' | 'res' }>;
