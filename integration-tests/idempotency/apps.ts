@@ -149,6 +149,8 @@ export async function buildApp(adapter: AdapterName, kit: RedisKit, common: Idem
   if (adapter === 'express') {
     const app = express();
     app.use(express.json());
+    app.use(express.urlencoded({ extended: false }));
+    app.use(express.text());
     rkExpress.attachRedisKit(app, kit);
     app.get('/orders', rkExpress.idempotency(common), (_req, res) => {
       res.json({ listed: (control.calls.list = (control.calls.list ?? 0) + 1) });
@@ -171,7 +173,7 @@ export async function buildApp(adapter: AdapterName, kit: RedisKit, common: Idem
   if (adapter === 'koa') {
     const app = new Koa();
     app.silent = true;
-    app.use(bodyParser());
+    app.use(bodyParser({ enableTypes: ['json', 'form', 'text'] }));
     rkKoa.attachRedisKit(app, kit);
     const router = new Router();
     router.get('/orders', rkKoa.idempotency(common), (ctx) => {

@@ -201,6 +201,26 @@ describe.each(ADAPTERS)('idempotency through %s', (adapter) => {
     expect((await send(app.url, '/fields', { key: fieldsKey, body: { amount: 6, sentAt: 1 } })).status).toBe(422);
   });
 
+  it('fingerprints form bodies as parsed fields, and text bodies as bytes where the app parses text', async () => {
+    const form = newKey();
+    const f1 = await send(app.url, '/orders', { key: form, raw: 'sku=tea&qty=2', contentType: 'application/x-www-form-urlencoded' });
+    const f2 = await send(app.url, '/orders', { key: form, raw: 'qty=2&sku=tea', contentType: 'application/x-www-form-urlencoded' });
+    const f3 = await send(app.url, '/orders', { key: form, raw: 'qty=3&sku=tea', contentType: 'application/x-www-form-urlencoded' });
+    expect([f1.status, f2.headers['idempotent-replayed'], f3.status]).toEqual([201, 'true', 422]);
+
+    const text = newKey();
+    const t1 = await send(app.url, '/orders', { key: text, raw: 'order: tea x2', contentType: 'text/plain' });
+    const t2 = await send(app.url, '/orders', { key: text, raw: 'order: tea x3', contentType: 'text/plain' });
+    expect(t1.status).toBe(201);
+    if (adapter === 'nestjs') {
+      // Nest's built-in parser reads JSON and forms only: the text is not seen, and an advisory says so.
+      expect(t2.headers['idempotent-replayed']).toBe('true');
+      expect(events.count('advisory', (p) => p.name === 'idempotencyBodyNotParsed')).toBe(1);
+    } else {
+      expect(t2.status).toBe(422);
+    }
+  });
+
   it('releases the key when the handler throws, so an immediate retry runs again; then replays', async () => {
     const key = newKey();
     const failed = await send(app.url, '/flaky', { key, body: { n: 1 } });
