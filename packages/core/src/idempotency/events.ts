@@ -8,7 +8,11 @@ export interface IdempotencyEventBase {
 export interface IdempotencyEvents {
   /** A request claimed its key; its handler runs. */
   'idempotency:claimed': IdempotencyEventBase;
-  /** A stored response was sent again (with `Idempotent-Replayed: true`). `waited` is true in wait mode. */
+  /**
+   * A retry was answered from a completed record: the stored response with
+   * `Idempotent-Replayed: true`, or the 409 `idempotency-response-not-stored`
+   * when only the outcome was kept. `waited` is true in wait mode.
+   */
   'idempotency:replayed': IdempotencyEventBase & { status: number; waited: boolean };
   /**
    * A duplicate arrived while the first request was in flight. `waiting` is

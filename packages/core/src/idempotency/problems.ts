@@ -1,6 +1,9 @@
 /**
  * Problem type URIs of the idempotency middleware (RFC 9457). Redis being
  * unavailable uses the shared `PROBLEM_TYPES.unavailable`.
+ *
+ * @example
+ * if (problem.type === IDEMPOTENCY_PROBLEM_TYPES.inFlight) await sleep(Number(res.headers['retry-after']) * 1000);
  */
 export const IDEMPOTENCY_PROBLEM_TYPES = {
   /** 400: the route requires an `Idempotency-Key` header and the request has none. */

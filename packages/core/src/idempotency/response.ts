@@ -41,6 +41,10 @@ export function groupHeaders(pairs: ReadonlyArray<[string, string]>): Map<string
  * (none for 204/205/304). Headers set earlier by other middleware (CORS,
  * request ids) stay. Express and Koa adapters use it, so a replay is
  * byte-identical whatever the framework would do with a body.
+ *
+ * @example
+ * const decision = await engine.begin(request);
+ * if (decision.action === 'respond') writeIdempotencyResponse(res, decision.response);
  */
 export function writeIdempotencyResponse(res: ServerResponse, response: IdempotencyResponse): void {
   if (res.headersSent) {
