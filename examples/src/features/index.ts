@@ -1,4 +1,5 @@
 import { coreFeature } from './core';
+import { idempotencyFeature } from './idempotency';
 import { lockFeature } from './lock';
 import { structuresFeature } from './structures';
 import type { DemoFeature } from './types';
@@ -6,6 +7,7 @@ import type { DemoFeature } from './types';
 // Each feature adds its demo module here, one line each.
 export const features: DemoFeature[] = [
   coreFeature,
+  idempotencyFeature,
   lockFeature,
   structuresFeature,
 ];

@@ -9,3 +9,4 @@ export { REDISKIT, REDISKIT_OPTIONS } from './rediskit.constants';
 export { InjectRedisKit } from './inject-rediskit.decorator';
 export { LockService } from './lock';
 export { StructuresService } from './structures';
+export { Idempotent, IDEMPOTENT, IdempotencyInterceptor, type NestIdempotencyOptions } from './idempotency';

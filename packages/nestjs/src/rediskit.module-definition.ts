@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { LockManagerOptions, RedisKit, RedisKitOptions } from '@rediskit/core';
+import type { IdempotencyOptions, LockManagerOptions, RedisKit, RedisKitOptions } from '@rediskit/core';
 
 /**
  * Options of `RedisKitModule.forRoot()` / `forRootAsync()`: either an
@@ -15,8 +15,8 @@ export interface RedisKitModuleOptions {
   cache?: Record<string, unknown>;
   /** Defaults for `@RateLimit()` routes. */
   rateLimit?: Record<string, unknown>;
-  /** Defaults for `@Idempotent()` routes. */
-  idempotency?: Record<string, unknown>;
+  /** Defaults for `@Idempotent()` routes (validated at startup; `principal` gets the Express request). */
+  idempotency?: IdempotencyOptions<any>;
   /** Options of the session service. */
   session?: Record<string, unknown>;
   /** Defaults of the injectable `LockService` (ttl, timeout, retry, ...). */

@@ -61,6 +61,27 @@ export class RedisScript<TResult = unknown> {
     });
   }
 
+  /**
+   * Like {@link run}, with bulk-string replies as Buffers, for scripts that
+   * return binary values (a stored response body); `run` decodes them as UTF-8.
+   */
+  runBuffer<T = unknown>(
+    kit: ScriptRunner,
+    keys: readonly string[],
+    args: readonly ScriptArg[] = [],
+    options?: { timeout?: number },
+  ): Promise<T> {
+    try {
+      this.check(keys);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return kit.exec((redis) => this.send(redis, keys, args, true) as Promise<unknown> as Promise<T>, {
+      ...options,
+      operation: `script ${this.name}`,
+    });
+  }
+
   /** Sends on a given client with no timeout; for background work on dedicated connections. */
   call(redis: RedisClient, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<TResult> {
     try {
@@ -71,13 +92,14 @@ export class RedisScript<TResult = unknown> {
     }
   }
 
-  private send(redis: RedisClient, keys: readonly string[], args: readonly ScriptArg[]): Promise<TResult> {
+  private send(redis: RedisClient, keys: readonly string[], args: readonly ScriptArg[], buffers = false): Promise<TResult> {
     if (!this.registered.has(redis)) {
       // numberOfKeys is passed per call so one registration serves any count.
       redis.defineCommand(this.commandName, { lua: this.source.lua, readOnly: this.source.readOnly === true });
       this.registered.add(redis);
     }
-    const fn = (redis as unknown as WithCommand)[this.commandName]!;
+    // defineCommand adds `<name>Buffer` beside `<name>`: same script, replies as Buffers.
+    const fn = (redis as unknown as WithCommand)[buffers ? `${this.commandName}Buffer` : this.commandName]!;
     return fn.call(redis, keys.length, ...keys, ...args) as Promise<TResult>;
   }
 

@@ -1,0 +1,15 @@
+--[[
+  Renews the in-progress lease of a claimed key, only for its owner and only
+  while it is in progress (never re-creates a lapsed record).
+
+  KEYS[1]: the record
+  ARGV[1]: owner token
+  ARGV[2]: lease in ms
+  Returns: 1 renewed, 0 the caller no longer owns an in-progress record
+  Errors: none
+]]
+if redis.call('HGET', KEYS[1], 'state') == 'running' and redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0

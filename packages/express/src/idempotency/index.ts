@@ -1,0 +1,1 @@
+export { idempotency, expressIdempotencyRequest, type ExpressIdempotencyOptions } from './idempotency';

@@ -1,0 +1,1 @@
+export { idempotency, koaIdempotencyRequest, type KoaIdempotencyOptions } from './idempotency';

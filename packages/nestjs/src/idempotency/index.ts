@@ -1,0 +1,3 @@
+export { Idempotent } from './idempotent.decorator';
+export { IDEMPOTENT, type NestIdempotencyOptions } from './idempotent.metadata';
+export { IdempotencyInterceptor } from './idempotency.interceptor';
