@@ -80,11 +80,12 @@ export function rateLimitHeaders(
   const shown = rejected ? decision.policies.filter((p) => !p.ok) : decision.policies;
   const pk = options.partitionKey;
   const rated = policies.filter((p) => p.algorithm !== 'concurrency');
+  // Single-policy formats describe a rate; a concurrency policy only when it is all there is.
+  const top = mostRestrictive(shown.filter((r) => r.algorithm !== 'concurrency')) ?? mostRestrictive(shown)!;
   if (options.format === 'draft-11') {
     headers['ratelimit-policy'] = serializeList(policies.map((p) => policyItem(p, pk)));
     headers.ratelimit = serializeList(shown.map((r) => limitItem(r, pk)));
   } else if (options.format === 'draft-7' || options.format === 'draft-6') {
-    const top = mostRestrictive(shown.filter((r) => r.algorithm !== 'concurrency')) ?? mostRestrictive(shown)!;
     if (rated.length > 0) {
       headers['ratelimit-policy'] = serializeList(rated.map((p): Item => [p.limit, new Map([['w', windowSeconds(p.window)]])]));
     }
@@ -97,7 +98,6 @@ export function rateLimitHeaders(
     }
   }
   if (options.legacy) {
-    const top = mostRestrictive(shown)!;
     const nowMs = decision.timeUs !== undefined ? decision.timeUs / 1000 : Date.now();
     headers['x-ratelimit-limit'] = String(top.limit);
     headers['x-ratelimit-remaining'] = String(top.remaining);

@@ -95,7 +95,10 @@ for i = 1, n do
   local L, W = s.L, s.W
   if s.algo == 1 then
     s.v = tonumber(redis.call('GET', s.k) or '0')
-    s.pt = redis.call('PTTL', s.k)
+    -- Ms left in the window, on the same clock as `now` (the window's end
+    -- is set with PXAT from TIME, so PTTL's own clock is never mixed in).
+    s.pt = redis.call('PEXPIRETIME', s.k)
+    if s.pt > 0 then s.pt = s.pt - now end
     -- No expiry (or none left): the window is over; a new one starts.
     if s.pt <= 0 then s.v = 0 end
     s.ok = s.v + cost <= L
@@ -225,7 +228,7 @@ for i = 1, n do
       if s.pt > 0 then
         redis.call('INCRBY', s.k, cost)
       else
-        redis.call('SET', s.k, s.v + cost, 'PX', s.W)
+        redis.call('SET', s.k, s.v + cost, 'PXAT', now + s.W)
       end
       receipt = redis.call('PEXPIRETIME', s.k)
       charged = true

@@ -162,3 +162,151 @@ describe('validation', () => {
     expect(codeOf(make({ limit: 1, window: 10 }))).toBeUndefined();
   });
 });
+
+describe('concurrency', () => {
+  it('admits up to the limit in flight and frees a slot on release, once', async () => {
+    const l = limiter({ algorithm: 'concurrency', limit: 2 });
+    const a = await l.consume('k');
+    const b = await l.consume('k');
+    const c = await l.consume('k');
+    expect([a.allowed, b.allowed, c.allowed]).toEqual([true, true, false]);
+    expect(b.policies[0]!.remaining).toBe(0);
+    expect(c.retryAfterMs).toBe(1000);
+    expect(await l.release(a)).toBe(true);
+    expect(await l.release(a)).toBe(false);
+    expect((await l.consume('k')).allowed).toBe(true);
+    await l.release(b);
+  });
+
+  it('keeps a lease alive while its work goes on, past the lease time to live', async () => {
+    const l = limiter({ algorithm: 'concurrency', limit: 1, leaseTtl: 300 });
+    const held = await l.consume('k');
+    const since = await kit.time();
+    await waitFor('Redis time to pass three lease lifetimes', async () => (await kit.time()) > since + 900, 10_000, 20);
+    expect((await l.consume('k')).allowed).toBe(false);
+    await l.release(held);
+    expect((await l.consume('k')).allowed).toBe(true);
+  });
+});
+
+describe('blocks', () => {
+  it('blocks a client after a rejection, without Redis calls while the block lasts, never longer than Redis', async () => {
+    const l = limiter({ algorithm: 'fixed-window', limit: 2, window: DAY, blockDuration: 600 });
+    const ds = await run(l, 'k', 4);
+    expect(ds.map((d) => d.allowed)).toEqual([true, true, false, false]);
+    expect(ds[2]!.source).toBe('redis');
+    expect(ds[2]!.retryAfterMs).toBeGreaterThanOrEqual(600);
+    expect(ds[3]!.source).toBe('block-cache');
+    expect(l.stats().blockCacheHits).toBe(1);
+    // Quota back, but the block holds until it ends in Redis...
+    await l.reward('k', 2);
+    const blockKey = l.keysFor('k').block[0]!;
+    expect((await l.consume('k')).allowed).toBe(false);
+    await waitFor('the block to end in Redis', async () => (await kit.redis.exists(blockKey)) === 0, 5000, 10);
+    // ...and not a moment longer here.
+    const after = await l.consume('k');
+    expect(after.allowed).toBe(true);
+    expect(after.source).toBe('redis');
+  });
+
+  it('a rejected client is not locked out: rejections are not counted by default', async () => {
+    const l = limiter({ algorithm: 'gcra', limit: 2, window: 400 });
+    const first = await run(l, 'k', 2);
+    for (let i = 0; i < 30; i++) expect((await l.consume('k')).allowed).toBe(false);
+    // 30 rejections later the client passes as soon as the rate allows.
+    const freeAt = Math.floor(first[0]!.timeUs! / 1000) + 400;
+    await waitFor('the rate to allow one more', async () => (await kit.time()) > freeAt + 1, 5000, 10);
+    expect((await l.consume('k')).allowed).toBe(true);
+  });
+
+  it('charges rejected requests too in penalty mode (countRejected)', async () => {
+    const l = limiter({ algorithm: 'fixed-window', limit: 3, window: DAY, countRejected: true });
+    await run(l, 'k', 5);
+    await l.reward('k', 1);
+    // Five charged, one given back: still over the limit.
+    expect((await l.consume('k')).allowed).toBe(false);
+  });
+});
+
+describe('shadow mode', () => {
+  it('rejects nothing, and counts and reports would-be rejections', async () => {
+    const l = limiter({ algorithm: 'sliding-window', limit: 2, window: DAY, shadow: true });
+    const seen: Array<{ shadow: boolean; policies: string[] }> = [];
+    const off = kit.events.onAny((name, payload) => {
+      if (name === 'ratelimit:limited') {
+        const p = payload as { shadow: boolean; policies: string[]; limiter: string };
+        if (p.limiter === l.name) seen.push({ shadow: p.shadow, policies: p.policies });
+      }
+    });
+    const ds = await run(l, 'k', 4);
+    off();
+    expect(ds.map((d) => d.allowed)).toEqual([true, true, true, true]);
+    expect(ds.map((d) => d.limited)).toEqual([false, false, true, true]);
+    expect(l.stats()).toMatchObject({ allowed: 2, shadowLimited: 2, limited: 0 });
+    expect(seen).toEqual([
+      { shadow: true, policies: ['default'] },
+      { shadow: true, policies: ['default'] },
+    ]);
+    // Would-be rejections charged nothing, as real ones would not.
+    expect((await l.get('k', { cost: 0 })).policies[0]!.remaining).toBe(0);
+  });
+});
+
+describe('events', () => {
+  it('emit allowed, limited and near-limit with the policy names', async () => {
+    const l = limiter({
+      policies: [
+        { name: 'fast', algorithm: 'token-bucket', limit: 10, window: DAY },
+        { name: 'slow', algorithm: 'fixed-window', limit: 4, window: DAY },
+      ],
+      nearLimitRatio: 0.25,
+    });
+    const events: Array<[string, unknown]> = [];
+    const off = kit.events.onAny((name, payload) => {
+      if (name.startsWith('ratelimit:') && (payload as { limiter?: string }).limiter === l.name) {
+        const { limiter: _l, key: _k, ...rest } = payload as Record<string, unknown>;
+        events.push([name, rest]);
+      }
+    });
+    await run(l, 'user-1', 5);
+    off();
+    expect(events).toEqual([
+      ['ratelimit:allowed', { policies: ['fast', 'slow'], cost: 1, source: 'redis' }],
+      ['ratelimit:allowed', { policies: ['fast', 'slow'], cost: 1, source: 'redis' }],
+      ['ratelimit:allowed', { policies: ['fast', 'slow'], cost: 1, source: 'redis' }],
+      ['ratelimit:near-limit', { policy: 'slow', remaining: 1, limit: 4 }],
+      ['ratelimit:allowed', { policies: ['fast', 'slow'], cost: 1, source: 'redis' }],
+      ['ratelimit:limited', { policies: ['slow'], cost: 1, retryAfterMs: expect.any(Number), shadow: false, source: 'redis' }],
+    ]);
+  });
+});
+
+describe('keys', () => {
+  it('keep every key of a decision in one hash slot, also for per-policy identities', async () => {
+    const l = limiter({
+      hashTag: 'limiter',
+      policies: [
+        { name: 'per-ip', algorithm: 'fixed-window', limit: 2, window: DAY },
+        { name: 'per-user', algorithm: 'fixed-window', limit: 3, window: DAY, blockDuration: 1000 },
+      ],
+    });
+    const k = l.keysFor({ 'per-ip': '10.0.0.1', 'per-user': 'a{l}i:ce*' });
+    const tags = [...k.state, ...k.block].map((key) => key.slice(key.indexOf('{'), key.indexOf('}') + 1));
+    expect(new Set(tags).size).toBe(1);
+    // One user over two IPs shares its per-user count.
+    await l.consume({ 'per-ip': '10.0.0.1', 'per-user': 'alice' });
+    await l.consume({ 'per-ip': '10.0.0.1', 'per-user': 'alice' });
+    const third = await l.consume({ 'per-ip': '10.0.0.2', 'per-user': 'alice' });
+    expect(third.policies.map((p) => p.remaining)).toEqual([1, 0]);
+    expect((await l.consume({ 'per-ip': '10.0.0.3', 'per-user': 'alice' })).violated).toEqual(['per-user']);
+  });
+
+  it('bound and escape user-supplied parts', () => {
+    const l = limiter({ limit: 1, window: DAY });
+    const long = 'x'.repeat(5000);
+    const [key] = l.keysFor(long).state;
+    expect(key!.length).toBeLessThan(400);
+    const [evil] = l.keysFor('}{other}*').state;
+    expect(evil!.indexOf('}')).toBe(evil!.lastIndexOf('}'));
+  });
+});

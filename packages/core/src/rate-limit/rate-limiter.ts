@@ -430,8 +430,7 @@ export class RateLimiter {
     }
     this.counters.local++;
     const reply = this.memory.consume(allKeys, this.args('consume', cost, policies, lease, this.settings.localShare), nowUs());
-    const d = this.fromReply(label, cost, policies, keys.state, reply, lease, 'local');
-    return this.finish({ ...d, error }, cost);
+    return this.finish(this.fromReply(label, cost, policies, keys.state, reply, lease, 'local', error), cost);
   }
 
   /** Reads `key`'s state without changing anything: would a request costing `cost` (default 1) pass? */
@@ -568,6 +567,7 @@ export class RateLimiter {
     reply: readonly (number | string)[],
     lease: string,
     source: 'redis' | 'local',
+    error?: RedisKitError,
   ): RateLimitDecision {
     const timeUs = Number(reply[0]);
     const admitted = Number(reply[1]) === 1;
@@ -601,6 +601,7 @@ export class RateLimiter {
       violated: violated.map((r) => r.name),
       retryAfterMs: violated.length ? Math.max(...violated.map((r) => r.retryAfterMs)) : 0,
       timeUs,
+      ...(error ? { error } : {}),
     };
     const charged = admitted && cost > 0;
     if (charged) {
