@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { RedisKit, RedisKitOptions } from '@rediskit/core';
+import type { HttpRateLimitOptions, RedisKit, RedisKitOptions } from '@rediskit/core';
 
 /**
  * Options of `RedisKitModule.forRoot()` / `forRootAsync()`: either an
@@ -13,8 +13,8 @@ export interface RedisKitModuleOptions {
   connection?: RedisKitOptions;
   /** Defaults for `@Cacheable()` routes. */
   cache?: Record<string, unknown>;
-  /** Defaults for `@RateLimit()` routes. */
-  rateLimit?: Record<string, unknown>;
+  /** Defaults for `@RateLimit()` routes (and every route under a global RateLimitGuard, when they name policies). */
+  rateLimit?: HttpRateLimitOptions<any>;
   /** Defaults for `@Idempotent()` routes. */
   idempotency?: Record<string, unknown>;
   /** Options of the session service. */

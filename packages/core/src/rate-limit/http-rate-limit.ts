@@ -81,6 +81,8 @@ export interface HttpRequestInfo<TReq> {
   /** The app's trust proxy setting, summarized. */
   trustProxy: 'all' | 'some' | 'none';
   res: ServerResponse;
+  /** The client's identity when the adapter already knows it (a Nest guard hook); overrides `key` and the IP. */
+  key?: string;
 }
 
 /** The adapter's instruction: carry on with these headers, or answer with this response. */
@@ -284,10 +286,12 @@ export class HttpRateLimit<TReq = any> {
   async handle(info: HttpRequestInfo<TReq>): Promise<HttpRateLimitOutcome> {
     const o = this.options;
     if (o.skip && (await o.skip(info.req))) return { action: 'next', headers: {} };
-    if (this.ipKeyed) this.adviseOnProxies(info);
+    if (this.ipKeyed && info.key === undefined) this.adviseOnProxies(info);
 
     let baseKey: string | undefined;
-    if (o.key) {
+    if (info.key !== undefined) {
+      baseKey = info.key === '' ? undefined : info.key;
+    } else if (o.key) {
       const k = await o.key(info.req);
       baseKey = k === undefined || k === null || k === '' ? undefined : String(k);
     } else {

@@ -1,6 +1,7 @@
 export type { RateLimitEvents, DecisionSource, RateLimitFailPolicy } from './events';
 export {
   ALGORITHMS,
+  POLICY_OPTIONS as RATE_LIMIT_POLICY_FIELDS,
   defaultPolicyName,
   resolvePolicy,
   resolvePolicies,
