@@ -215,6 +215,11 @@ export function policiesFrom(where: string, o: Record<string, unknown>, extraKno
   return [resolvePolicy(where, single, true)];
 }
 
+/** Escapes `%` and `|` so two strings joined by `|` never read as another pair. */
+function joinable(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\|/g, '%7C');
+}
+
 function leaseId(): string {
   return randomBytes(12).toString('base64url');
 }
@@ -312,7 +317,8 @@ export class RateLimiter {
     const state: string[] = [];
     const block: string[] = [];
     if (this.hashTag === 'key') {
-      const tag: EntityKeys = ks.entity('rl', `${ks.part(this.name)}:${ks.part(key as string)}`);
+      // One tag per limiter and client: clients spread over the Cluster's slots.
+      const tag: EntityKeys = ks.entity('rl', `${joinable(this.name)}|${joinable(key as string)}`);
       for (const p of policies) {
         state.push(tag.key(p.name, ALGORITHM_KEY[p.algorithm]));
         block.push(tag.key(p.name, 'block'));
