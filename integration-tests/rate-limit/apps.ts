@@ -182,13 +182,10 @@ export function hit(url: string, path: string, options: { method?: string; heade
   });
 }
 
-/** Starts a request and drops the connection before the answer (the client goes away). */
-export function abandon(url: string, path: string, headers: Record<string, string> = {}): Promise<void> {
-  return new Promise((resolve) => {
-    const req = request(`${url}${path}`, { method: 'GET', headers, agent: false });
-    req.on('error', () => resolve());
-    req.on('close', () => resolve());
-    req.end();
-    setTimeout(() => req.destroy(), 50);
-  });
+/** Starts a request; the returned function drops its connection (the client goes away). */
+export function startRequest(url: string, path: string, headers: Record<string, string> = {}): () => void {
+  const req = request(`${url}${path}`, { method: 'GET', headers, agent: false });
+  req.on('error', () => {});
+  req.end();
+  return () => req.destroy();
 }

@@ -67,7 +67,7 @@ describe('a process that dies', () => {
     const kit = createRedisKit({ url, prefix, logger: false });
     await kit.ready();
     // The same limiter as the worker's route, seen from here.
-    const l = new RateLimiter(kit, { name: 'GET /hold', policies: [{ name: 'inflight', algorithm: 'concurrency', limit: 2 }], leaseTtl: 600 });
+    const l = new RateLimiter(kit, { name: 'GET /hold', policies: [{ name: 'inflight', algorithm: 'concurrency', limit: 2 }], leaseTtl: 2000 });
     expect((await l.get('127.0.0.1')).allowed).toBe(false);
     child.kill('SIGKILL');
     await waitFor('the dead process\'s leases to expire', async () => (await l.get('127.0.0.1')).allowed, 10_000, 25);

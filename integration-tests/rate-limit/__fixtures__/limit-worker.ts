@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       res.json({ ok: true });
     });
   }
-  app.get('/hold', rateLimit({ policies: [{ name: 'inflight', algorithm: 'concurrency', limit: 2 }], leaseTtl: 600 }), () => {
+  app.get('/hold', rateLimit({ policies: [{ name: 'inflight', algorithm: 'concurrency', limit: 2 }], leaseTtl: 2000 }), () => {
     process.send!({ holding: true });
     // Never answers: the process is killed while it holds its slots.
   });
