@@ -96,6 +96,24 @@ describe('Redis stopped mid-run', () => {
     await l.release(after);
   });
 
+  it('a Redis that stops answering costs at most the timeout, and a late decision counts once', async () => {
+    const l = new RateLimiter(kit, { name: `f${++n}`, algorithm: 'fixed-window', limit: 10, window: DAY, failPolicy: 'open' });
+    await l.consume('k');
+    await l.consume('k');
+    redis.process.pause();
+    let late: RateLimitDecision;
+    try {
+      late = await l.consume('k');
+    } finally {
+      redis.process.resume();
+    }
+    expect([late.allowed, late.source, late.error?.code]).toEqual([true, 'fail-open', 'ERR_REDISKIT_TIMEOUT']);
+    // Redis runs the script it received while frozen, once; nothing re-sends it.
+    await waitFor('the late decision to land', async () => (await l.get('k', { cost: 0 })).policies[0]!.remaining <= 7, 10_000, 20);
+    // Anything re-sent would run before this read on the same connection.
+    expect((await l.get('k', { cost: 0 })).policies[0]!.remaining).toBe(7);
+  });
+
   it('a cached block keeps rejecting with no Redis at all', async () => {
     const l = new RateLimiter(kit, { name: `f${++n}`, limit: 1, window: DAY, blockDuration: 60_000, failPolicy: 'open' });
     await l.consume('k');
