@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createRedisKit, QUOTA_EXCEEDED_TYPE, type RedisKit, type RedisKitLogger } from '@rediskit/core';
+import * as rkExpress from '@rediskit/express';
+import * as rkKoa from '@rediskit/koa';
+import { RateLimit } from '@rediskit/nestjs';
 import { sharedRedisUrl, uniquePrefix, waitFor } from '@rediskit/testing';
 import { parseList } from 'structured-headers';
 import { ADAPTERS, type AdapterName } from '../harness';
@@ -45,7 +48,35 @@ async function sequence(url: string, paths: string[], headers: Record<string, st
 
 const statuses = (hs: Hit[]) => hs.map((h) => h.status);
 
+const BUILDERS: Record<AdapterName, (options: never) => unknown> = {
+  express: rkExpress.rateLimit,
+  koa: rkKoa.rateLimit,
+  nestjs: RateLimit,
+};
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+  return undefined;
+}
+
 describe.each(ADAPTERS)('%s', (adapter) => {
+  it('rejects bad configuration when the limiter is built, with coded errors', () => {
+    const build = (o: unknown) => () => BUILDERS[adapter](o as never);
+    expect(codeOf(build({ limit: 0, window: 1000 }))).toBe('ERR_REDISKIT_INVALID_OPTION');
+    expect(codeOf(build({ limit: 1, window: 0.5 }))).toBe('ERR_REDISKIT_INVALID_OPTION');
+    expect(codeOf(build({ limit: 1, window: 1000, headers: 'draft-99' }))).toBe('ERR_REDISKIT_INVALID_OPTION');
+    expect(codeOf(build({ limit: 1, window: 1000, ipv6Subnet: 129 }))).toBe('ERR_REDISKIT_INVALID_OPTION');
+    expect(codeOf(build({ limit: 1, window: 1000, failPolicy: 'retry' }))).toBe('ERR_REDISKIT_INVALID_OPTION');
+    expect(codeOf(build({ policies: [{ name: 'a', limit: 1, window: 9 }, { name: 'a', limit: 2, window: 9 }] }))).toBe('ERR_REDISKIT_INVALID_OPTION');
+    expect(codeOf(build({ limit: 1, windowMs: 1000 }))).toBe('ERR_REDISKIT_UNKNOWN_OPTION');
+    expect(codeOf(build({ policies: [{ limit: 1, window: 9, keyFn: () => 'x' }] }))).toBe('ERR_REDISKIT_UNKNOWN_OPTION');
+    expect(codeOf(build({ limit: 1, window: 1000 }))).toBeUndefined();
+  });
+
   it('sends exact draft-11 headers: r counts down, q and w right, Retry-After only on a 429', async () => {
     const { url } = await app(adapter, {
       routes: [

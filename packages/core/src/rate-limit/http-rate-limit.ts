@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { isRedisKitError, RedisKitError } from '../errors';
+import { isRedisKitError, type RedisKitError } from '../errors';
 import { unavailableProblem, type PlainResponse } from '../http';
-import { assertKnownOptions, invalidOption, optBoolean, optEnum, optFunction, optNumber, optString } from '../options';
+import { assertKnownOptions, optBoolean, optEnum, optFunction, optNumber, optString } from '../options';
 import type { RedisKit } from '../redis/redis-kit';
 import { clientAddressKey } from './client-ip';
 import { quotaExceededResponse, rateLimitHeaders, type RateLimitHeaderFormat } from './headers';
-import { POLICY_OPTIONS, resolvePolicy, type RateLimitPolicyOptions, type ResolvedPolicy } from './policy';
+import { POLICY_OPTIONS, type RateLimitPolicyOptions, type ResolvedPolicy } from './policy';
 import {
+  policiesFrom,
   RateLimiter,
   resolveLimiterSettings,
   type RateLimitDecision,
@@ -143,40 +144,13 @@ export interface ResolvedHttpRateLimitOptions<TReq> {
 export function resolveHttpRateLimitOptions<TReq>(options: HttpRateLimitOptions<TReq>, where = 'rateLimit'): ResolvedHttpRateLimitOptions<TReq> {
   assertKnownOptions(where, options, HTTP_OPTIONS);
   const o = (options ?? {}) as unknown as Record<string, unknown>;
+  const policies = policiesFrom(where, o, ['key']);
   const policyKeys = new Map<string, RateLimitKeyFn<TReq>>();
-  let policies: ResolvedPolicy[];
-  const topLevel = POLICY_OPTIONS.filter((k) => k !== 'name' && o[k] !== undefined);
-  if (o.policies !== undefined) {
-    if (topLevel.length > 0) {
-      throw new RedisKitError('ERR_REDISKIT_INVALID_OPTION', `${where}: give either policies or one policy's fields (${topLevel.join(', ')}), not both`, {
-        details: { option: `${where}.${topLevel[0]}` },
-      });
-    }
-    const list = o.policies;
-    if (!Array.isArray(list) || list.length === 0 || list.length > 16) {
-      invalidOption(where, 'policies', 'an array of 1 to 16 policies', list);
-    }
-    policies = list.map((p, i) => {
-      const at = `${where}.policies[${i}]`;
-      const resolved = resolvePolicy(at, p, list.length === 1, ['key']);
-      const key = optFunction<RateLimitKeyFn<TReq>>(at, 'key', (p as { key?: unknown }).key, undefined);
-      if (key) policyKeys.set(resolved.name, key);
-      return resolved;
+  if (Array.isArray(o.policies)) {
+    o.policies.forEach((p: unknown, i) => {
+      const key = optFunction<RateLimitKeyFn<TReq>>(`${where}.policies[${i}]`, 'key', (p as { key?: unknown }).key, undefined);
+      if (key) policyKeys.set(policies[i]!.name, key);
     });
-    const names = new Set<string>();
-    policies.forEach((p, i) => {
-      if (names.has(p.name)) invalidOption(`${where}.policies[${i}]`, 'name', 'unique among the policies', p.name);
-      names.add(p.name);
-    });
-  } else {
-    if (topLevel.length === 0) {
-      throw new RedisKitError('ERR_REDISKIT_INVALID_OPTION', `${where}: give policies, or limit and window for one policy`, {
-        details: { option: `${where}.limit` },
-      });
-    }
-    const single: Record<string, unknown> = {};
-    for (const k of topLevel) single[k] = o[k];
-    policies = [resolvePolicy(where, single, true)];
   }
   let ipv6Subnet: number | false = 56;
   if (o.ipv6Subnet === false) ipv6Subnet = false;

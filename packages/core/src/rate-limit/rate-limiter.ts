@@ -141,6 +141,10 @@ interface Receipt {
 
 const RECEIPT = Symbol('rediskit.ratelimit.receipt');
 
+// A lease is renewed while its decision is alive; a decision dropped without
+// release() stops renewing once collected, and its lease then expires.
+const renewals = new FinalizationRegistry<NodeJS.Timeout>((timer) => clearInterval(timer));
+
 const OPTIONS = [
   'name',
   'policies',
@@ -630,6 +634,7 @@ export class RateLimiter {
           void this.kit.attempt(FEATURE, 'renew', 'open', (redis) => settleScript.call(redis, stateKeys, args)).catch(() => {});
         }, every);
         receipt.renewTimer.unref();
+        renewals.register(decision, receipt.renewTimer);
       }
       Object.defineProperty(decision, RECEIPT, { value: receipt, enumerable: false });
     }
