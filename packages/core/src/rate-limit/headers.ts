@@ -109,6 +109,10 @@ export function rateLimitHeaders(
 /**
  * The 429 answer: RFC 9457 problem details of the draft's quota-exceeded
  * type with `violated-policies`, plus the decision's headers.
+ *
+ * @example
+ * const r = quotaExceededResponse(decision, rateLimitHeaders(policies, decision, { format: 'draft-11', legacy: false }));
+ * res.writeHead(r.status, r.headers).end(r.body);
  */
 export function quotaExceededResponse(decision: RateLimitDecision, headers: Record<string, string>, detail?: string): PlainResponse {
   const wait = Math.max(1, seconds(decision.retryAfterMs));

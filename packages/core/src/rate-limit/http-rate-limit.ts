@@ -140,6 +140,10 @@ export interface ResolvedHttpRateLimitOptions<TReq> {
 /**
  * Validates HTTP rate-limit options (throws coded RedisKitErrors), so a bad
  * configuration fails when the app is built, not on the first request.
+ *
+ * @example
+ * const resolved = resolveHttpRateLimitOptions({ algorithm: 'gcra', limit: 10, window: 1000 });
+ * const http = new HttpRateLimit(kit, resolved);
  */
 export function resolveHttpRateLimitOptions<TReq>(options: HttpRateLimitOptions<TReq>, where = 'rateLimit'): ResolvedHttpRateLimitOptions<TReq> {
   assertKnownOptions(where, options, HTTP_OPTIONS);
@@ -214,6 +218,7 @@ export class HttpRateLimit<TReq = any> {
   limiter(name: string): RateLimiter {
     let limiter = this.limiters.get(name);
     if (!limiter) {
+      this.adviseOnSharedName(name);
       const o = this.options;
       const s = o.settings;
       limiter = new RateLimiter(this.kit, {
@@ -232,6 +237,28 @@ export class HttpRateLimit<TReq = any> {
       this.limiters.set(name, limiter);
     }
     return limiter;
+  }
+
+  private adviseOnSharedName(name: string): void {
+    let names = limitersByName.get(this.kit);
+    if (!names) {
+      names = new Map();
+      limitersByName.set(this.kit, names);
+    }
+    const other = names.get(name);
+    if (!other) {
+      names.set(name, this);
+      return;
+    }
+    const clash = this.options.policies.find((p) =>
+      other.options.policies.some((q) => q.name === p.name && q.algorithm === p.algorithm),
+    );
+    if (clash) {
+      this.kit.advisories.warn(
+        'rateLimitName',
+        `two rate limiters are both named "${name}" with a "${clash.name}" ${clash.algorithm} policy: they count in one bucket and charge each request twice. Give each limiter its own name option`,
+      );
+    }
   }
 
   /** The limiter name of a request: the configured name, else method and route template, else `'app'`. */
@@ -317,6 +344,9 @@ export class HttpRateLimit<TReq = any> {
     return { action: 'next', headers, decision };
   }
 }
+
+// Which HTTP limiter first claimed a limiter name on a context, to warn about two sharing one.
+const limitersByName = new WeakMap<RedisKit, Map<string, HttpRateLimit>>();
 
 /** A partition key that names the bucket without disclosing the client's key: 12 bytes of SHA-256. */
 function partitionKeyOf(limiter: string, key: string): Uint8Array {

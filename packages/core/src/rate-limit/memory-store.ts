@@ -65,6 +65,11 @@ interface PolicyState {
  * The rate-limit scripts run in process memory. Keeps at most `maxKeys`
  * keys; past that the oldest are dropped (a dropped key reads as a fresh
  * client, which is the fail-open direction).
+ *
+ * @example
+ * const store = new MemoryRateStore();
+ * // The same KEYS and ARGV as rate-limit-consume.lua, at a given time in microseconds:
+ * const reply = store.consume(['k', 'k:block'], ['consume', 1, '0', '', 1000, 4, 10, 1000, 10, 0], Date.now() * 1000);
  */
 export class MemoryRateStore {
   private readonly data = new Map<string, Entry>();

@@ -102,7 +102,12 @@ function formatWindow(ms: number): string {
   return `${ms}ms`;
 }
 
-/** The default name of a policy among several. */
+/**
+ * The default name of a policy among several.
+ *
+ * @example
+ * defaultPolicyName({ algorithm: 'gcra', limit: 10, window: 1000 }); // '10-per-1s'
+ */
 export function defaultPolicyName(p: { algorithm: RateLimitAlgorithm; limit: number; window: number }): string {
   return p.algorithm === 'concurrency' ? `${p.limit}-concurrent` : `${p.limit}-per-${formatWindow(p.window)}`;
 }
@@ -112,6 +117,10 @@ const NAME_PATTERN = /^[\x20-\x7e]{1,64}$/;
 /**
  * Validates one policy; `where` names it in errors (`rateLimit.policies[1]`).
  * Throws ERR_REDISKIT_INVALID_OPTION / ERR_REDISKIT_UNKNOWN_OPTION.
+ *
+ * @example
+ * resolvePolicy('rateLimit', { algorithm: 'gcra', limit: 10, window: 1000 }, true);
+ * // { name: 'default', algorithm: 'gcra', limit: 10, window: 1000, burst: 10, capacity: 10, ... }
  */
 export function resolvePolicy(where: string, options: unknown, single: boolean, extraKnown: readonly string[] = []): ResolvedPolicy {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -168,7 +177,13 @@ export function resolvePolicy(where: string, options: unknown, single: boolean, 
   });
 }
 
-/** Validates a non-empty list of policies with unique names. */
+/**
+ * Validates a non-empty list of policies with unique names.
+ *
+ * @example
+ * resolvePolicies('limiter.policies', [{ limit: 10, window: 1000 }, { limit: 100, window: 60_000 }]);
+ * // names '10-per-1s' and '100-per-1m'
+ */
 export function resolvePolicies(where: string, list: unknown, extraKnown: readonly string[] = []): ResolvedPolicy[] {
   if (!Array.isArray(list) || list.length === 0) {
     throw new RedisKitError('ERR_REDISKIT_INVALID_OPTION', `${where} must be a non-empty array of policies`, {

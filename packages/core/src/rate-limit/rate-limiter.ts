@@ -679,7 +679,13 @@ function nowUs(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
-/** Creates a {@link RateLimiter}. */
+/**
+ * Creates a {@link RateLimiter}.
+ *
+ * @example
+ * const jobs = createRateLimiter(kit, { name: 'jobs', algorithm: 'token-bucket', limit: 20, window: 1000, burst: 40 });
+ * const d = await jobs.consume(tenantId, { cost: batch.length });
+ */
 export function createRateLimiter(kit: RedisKit, options: RateLimiterOptions): RateLimiter {
   return new RateLimiter(kit, options);
 }

@@ -10,6 +10,11 @@ export interface ResponseEnd {
  * Calls `done` exactly once when `res` has been sent (`finish`) or the
  * connection closed first (`close` without `finish`: aborted). Works for
  * Express, Koa and Nest on Express, which all end in a Node `ServerResponse`.
+ *
+ * @example
+ * onResponseEnd(res, ({ status, aborted }) => {
+ *   if (aborted || status >= 400) void limiter.refund(decision);
+ * });
  */
 export function onResponseEnd(res: ServerResponse, done: (end: ResponseEnd) => void): void {
   let fired = false;

@@ -9,7 +9,12 @@ export interface ExpressRateLimitOptions extends HttpRateLimitOptions<Request> {
   kit?: RedisKit;
 }
 
-/** The app's `trust proxy` setting, as the rate limiter's advisories need it. */
+/**
+ * The app's `trust proxy` setting, as the rate limiter's advisories need it.
+ *
+ * @example
+ * trustProxyOf(app); // 'none' by default, 'some' after app.set('trust proxy', 1), 'all' after true
+ */
 export function trustProxyOf(app: Application | undefined): 'all' | 'some' | 'none' {
   const value: unknown = app?.get('trust proxy');
   if (value === true) return 'all';
@@ -17,7 +22,12 @@ export function trustProxyOf(app: Application | undefined): 'all' | 'some' | 'no
   return 'some';
 }
 
-/** The route template of a request (`/api/users/:id`), once Express has matched a route. */
+/**
+ * The route template of a request (`/api/users/:id`), once Express has matched a route.
+ *
+ * @example
+ * app.get('/users/:id', (req, res) => res.send(routeTemplateOf(req))); // '/users/:id'
+ */
 export function routeTemplateOf(req: Request): string | undefined {
   const path = (req.route as { path?: unknown } | undefined)?.path;
   return path === undefined ? undefined : `${req.baseUrl}${String(path)}`;

@@ -9,7 +9,13 @@ export interface KoaRateLimitOptions extends HttpRateLimitOptions<Context> {
   kit?: RedisKit;
 }
 
-/** Koa's proxy settings, as the rate limiter's advisories need them. */
+/**
+ * Koa's proxy settings, as the rate limiter's advisories need them.
+ *
+ * @example
+ * app.proxy = true; app.maxIpsCount = 1;
+ * trustProxyOf(ctx); // 'some'
+ */
 export function trustProxyOf(ctx: Context): 'all' | 'some' | 'none' {
   const app = ctx.app as { proxy?: boolean; maxIpsCount?: number };
   if (!app.proxy) return 'none';

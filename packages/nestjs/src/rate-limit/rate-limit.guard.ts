@@ -56,6 +56,10 @@ function withoutPolicies(layer: RateLimitOptions): Record<string, unknown> {
 /**
  * Merges module defaults, controller and handler options (later wins; policies
  * merge by name) and drops skipped policies. Undefined: nothing to enforce.
+ *
+ * @example
+ * mergeRateLimitOptions([{ failPolicy: 'closed', limit: 100, window: 60_000 }, { policies: [{ name: 'default', limit: 5, window: 60_000 }] }], []);
+ * // { failPolicy: 'closed', policies: [{ name: 'default', limit: 5, window: 60000 }] }
  */
 export function mergeRateLimitOptions(layers: Layer[], skip: true | string[] | undefined): RateLimitOptions | undefined {
   if (skip === true) return undefined;
