@@ -48,12 +48,12 @@ const exactly100 = Object.fromEntries(ROUTES.map((r) => [r, { '200': 100, '429':
 describe('1000 concurrent requests for one client over 4 processes, limit 100', () => {
   it('admit exactly 100 with every algorithm and with two policies, on standalone Redis', async () => {
     expect(await burst({ url: await sharedRedisUrl() })).toEqual({ total: exactly100, multi: [0, 50] });
-  });
+  }, 120_000);
 
   const onCluster = process.env.REDISKIT_TEST_NO_CLUSTER === '1' ? it.skip : it;
   onCluster('admit exactly 100 on the 6-node Cluster, with no CROSSSLOT', async () => {
     expect(await burst({ clusterNodes: await sharedClusterNodes() })).toEqual({ total: exactly100, multi: [0, 50] });
-  });
+  }, 120_000);
 });
 
 describe('a process that dies', () => {
@@ -73,7 +73,7 @@ describe('a process that dies', () => {
     await waitFor('the dead process\'s leases to expire', async () => (await l.get('127.0.0.1')).allowed, 10_000, 25);
     await waitFor('the lease key to vanish', async () => (await kit.redis.exists(l.keysFor('127.0.0.1').state[0]!)) === 0, 10_000, 25);
     await kit.close();
-  });
+  }, 60_000);
 });
 
 describe('clock skew', () => {
@@ -99,7 +99,7 @@ describe('clock skew', () => {
     // ...and changes nothing.
     expect(decisions(shifted[0]!)).toEqual(decisions(normal[0]!));
     expect(decisions(normal[0]!).map(([s]) => s)).toEqual([200, 200, 200, 200, 200, 429, 429]);
-  });
+  }, 60_000);
 
   it('processes with different clocks share one bucket without granting extra quota', async () => {
     const url = await sharedRedisUrl();
@@ -107,5 +107,5 @@ describe('clock skew', () => {
     const [first] = await runWorkers<Trace>(worker, 1, { url, prefix, mode: 'trace', steps: ['a', 'a', 'a'] });
     const [later] = await runWorkers<Trace>(worker, 1, { url, prefix, mode: 'trace', steps: ['a', 'a', 'a'], clockShiftMs: 30_000 });
     expect([...first!.trace, ...later!.trace].map(([s]) => s)).toEqual([200, 200, 200, 200, 200, 429]);
-  });
+  }, 60_000);
 });

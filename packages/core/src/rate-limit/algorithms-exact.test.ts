@@ -168,7 +168,7 @@ describe('boundary bursts', () => {
     expect(late.filter((d) => d.allowed)).toHaveLength(L - 1);
     expect(early.filter((d) => d.allowed)).toHaveLength(L);
     expect(span).toBeLessThan(W);
-  });
+  }, 60_000);
 
   it('sliding window stays within its stated bound L * (1 + span / W)', async () => {
     const { l, late, early, all, W, L } = await boundary('sliding-window', true);
@@ -179,7 +179,7 @@ describe('boundary bursts', () => {
     // Right after the boundary the previous window still weighs almost fully.
     expect(early.filter((d) => d.allowed).length).toBeLessThan(L);
     expectReplayMatches(l, 'k', all.map((decision) => ({ cost: 1, decision })));
-  });
+  }, 60_000);
 
   it.each(['token-bucket', 'gcra'] as const)('%s admits exactly burst + rate x elapsed, boundary or not', async (algorithm) => {
     const W = 1000;
