@@ -26,6 +26,7 @@ describe('the HTTP layer', () => {
   it('names a limiter after its route template, or "app" when it runs app-wide', () => {
     const http = prepareHttpRateLimit({ limit: 1, window: 1000 })(kit);
     expect(http.nameFor({ method: 'get', route: '/users/:id' })).toBe('GET /users/:id');
+    expect(http.nameFor({ method: 'head', route: '/users/:id' })).toBe('GET /users/:id');
     expect(http.nameFor({ method: 'get', route: undefined })).toBe('app');
     expect(prepareHttpRateLimit({ limit: 1, window: 1000, perRoute: false })(kit).nameFor({ method: 'get', route: '/x' })).toBe('app');
     expect(prepareHttpRateLimit({ name: 'search', limit: 1, window: 1000 })(kit).nameFor({ method: 'get', route: '/x' })).toBe('search');

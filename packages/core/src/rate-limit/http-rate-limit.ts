@@ -264,7 +264,11 @@ export class HttpRateLimit<TReq = any> {
   /** The limiter name of a request: the configured name, else method and route template, else `'app'`. */
   nameFor(info: Pick<HttpRequestInfo<TReq>, 'method' | 'route'>): string {
     if (this.options.name) return this.options.name;
-    if (this.options.perRoute && info.route) return `${info.method.toUpperCase()} ${info.route}`;
+    if (this.options.perRoute && info.route) {
+      // Frameworks answer HEAD with the GET route: one bucket, not a second budget.
+      const method = info.method.toUpperCase();
+      return `${method === 'HEAD' ? 'GET' : method} ${info.route}`;
+    }
     return 'app';
   }
 
