@@ -42,7 +42,7 @@ function expectReplayMatches(l: RateLimiter, key: string, steps: Step[]): void {
   const keys = l.keysFor(key);
   const allKeys = keys.state.flatMap((k, i) => [k, keys.block[i]!]);
   const argsOf = (cost: number) => {
-    const args: Array<string | number> = ['consume', cost, '0', 'lease', l.settings.leaseTtl];
+    const args: Array<string | number> = ['consume', cost, l.settings.countRejected ? '1' : '0', 'lease', l.settings.leaseTtl];
     for (const p of l.policies) args.push(p.code, p.limit, p.window, p.burst, p.blockDuration);
     return args;
   };
@@ -77,6 +77,30 @@ describe('the scripts agree with their in-memory twin on real traffic', () => {
     }
     expect(steps.some((s) => s.decision.limited)).toBe(true);
     expect(steps.some((s) => !s.decision.limited)).toBe(true);
+    expectReplayMatches(l, 'k', steps);
+  });
+});
+
+describe('Retry-After', () => {
+  it.each([
+    ['gcra', false],
+    ['gcra', true],
+    ['token-bucket', true],
+    ['sliding-window', true],
+  ] as const)('%s (penalty mode %s): a client that waits as told gets in', async (algorithm, countRejected) => {
+    const l = limiter({ algorithm, limit: 3, window: 600, countRejected });
+    const steps: Step[] = [];
+    let rejected: RateLimitDecision | undefined;
+    for (let i = 0; i < 8; i++) {
+      const d = await l.consume('k');
+      steps.push({ cost: 1, decision: d });
+      if (!d.allowed) rejected = d;
+    }
+    expect(rejected).toBeDefined();
+    await untilRedisTime(ms(rejected!) + rejected!.retryAfterMs + 1);
+    const again = await l.consume('k');
+    steps.push({ cost: 1, decision: again });
+    expect(again.allowed).toBe(true);
     expectReplayMatches(l, 'k', steps);
   });
 });

@@ -125,6 +125,14 @@ export class MemoryRateStore {
     const leaseNeed = cost === 0 ? 0 : 1;
     const policies: PolicyState[] = [];
     let admitted = true;
+    const wait = (s: PolicyState, charged: boolean): number => {
+      const { W, L } = s;
+      if (s.algo === 1) return s.pt > 0 ? s.pt : W;
+      if (s.algo === 2) return slidingWait(s.p, charged ? s.c + cost : s.c, s.e, W, L, cost);
+      if (s.algo === 3) return divCeil(cost * W - (charged ? s.tk - cost * W : s.tk), L);
+      if (s.algo === 4) return divCeil((charged ? s.tat + cost * s.T : s.tat) + cost * s.T - s.tol - nowUs, 1000);
+      return s.B;
+    };
 
     for (let i = 0; i < n; i++) {
       const b = 5 + i * 5;
@@ -151,7 +159,7 @@ export class MemoryRateStore {
         s.pt = this.pttl(s.k, now);
         if (s.pt <= 0) s.v = 0;
         s.ok = s.v + cost <= L;
-        if (!s.ok) s.retry = s.pt > 0 ? s.pt : W;
+        if (!s.ok) s.retry = wait(s, false);
       } else if (s.algo === 2) {
         s.idx = Math.floor(now / W);
         s.e = now - s.idx * W;
@@ -171,7 +179,7 @@ export class MemoryRateStore {
           s.p = 0;
         }
         s.ok = s.p * (W - s.e) + (s.c + cost) * W <= L * W;
-        if (!s.ok) s.retry = slidingWait(s.p, s.c, s.e, W, L, cost);
+        if (!s.ok) s.retry = wait(s, false);
       } else if (s.algo === 3) {
         s.cap = s.B * W;
         const e = this.live(s.k, now);
@@ -186,7 +194,7 @@ export class MemoryRateStore {
         }
         s.tk = tk;
         s.ok = tk >= cost * W;
-        if (!s.ok) s.retry = divCeil(cost * W - tk, L);
+        if (!s.ok) s.retry = wait(s, false);
       } else if (s.algo === 4) {
         s.T = Math.floor((W * 1000) / L);
         s.tol = s.B * s.T;
@@ -194,9 +202,8 @@ export class MemoryRateStore {
         let tat = e?.kind === 'str' ? e.v : 0;
         if (tat < nowUs) tat = nowUs;
         s.tat = tat;
-        const allowAt = tat + cost * s.T - s.tol;
-        s.ok = allowAt <= nowUs;
-        if (!s.ok) s.retry = divCeil(allowAt - nowUs, 1000);
+        s.ok = tat + cost * s.T - s.tol <= nowUs;
+        if (!s.ok) s.retry = wait(s, false);
       } else {
         const e = this.live(s.k, now);
         if (e?.kind === 'zset' && mode === 'consume') for (const [m, score] of e.m) if (score <= now) e.m.delete(m);
@@ -204,7 +211,7 @@ export class MemoryRateStore {
         if (e?.kind === 'zset') for (const score of e.m.values()) if (score > now) held++;
         s.held = held;
         s.ok = held + leaseNeed <= L;
-        if (!s.ok) s.retry = s.B;
+        if (!s.ok) s.retry = wait(s, false);
       }
       if (s.blocked > 0) {
         s.ok = false;
@@ -273,6 +280,7 @@ export class MemoryRateStore {
           charged = true;
         }
       }
+      if (charged && !s.ok && s.blocked === 0) s.retry = wait(s, true);
       let blocked = s.blocked;
       if (mode === 'consume' && !admitted && !s.ok && s.blocked === 0 && s.block > 0) {
         this.put(s.bk, { kind: 'str', v: 1, exp: now + s.block });

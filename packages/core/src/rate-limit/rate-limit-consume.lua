@@ -69,6 +69,28 @@ local function sliding_wait(p, c, e, W, L, need)
   return (W - e) + e2
 end
 
+-- Ms until a request of `cost` fits one policy, with or without this request's charge.
+local function wait(s, charged)
+  local W, L = s.W, s.L
+  if s.algo == 1 then
+    if s.pt > 0 then return s.pt end
+    return W
+  elseif s.algo == 2 then
+    local c = s.c
+    if charged then c = c + cost end
+    return sliding_wait(s.p, c, s.e, W, L, cost)
+  elseif s.algo == 3 then
+    local tk = s.tk
+    if charged then tk = tk - cost * W end
+    return div_ceil(cost * W - tk, L)
+  elseif s.algo == 4 then
+    local tat = s.tat
+    if charged then tat = tat + cost * s.T end
+    return div_ceil(tat + cost * s.T - s.tol - now_us, 1000)
+  end
+  return s.B
+end
+
 local policies = {}
 local admitted = true
 local lease_need = 1
@@ -102,9 +124,7 @@ for i = 1, n do
     -- No expiry (or none left): the window is over; a new one starts.
     if s.pt <= 0 then s.v = 0 end
     s.ok = s.v + cost <= L
-    if not s.ok then
-      if s.pt > 0 then s.retry = s.pt else s.retry = W end
-    end
+    if not s.ok then s.retry = wait(s, false) end
   elseif s.algo == 2 then
     s.idx = math.floor(now / W)
     s.e = now - s.idx * W
@@ -120,7 +140,7 @@ for i = 1, n do
       s.c, s.p = 0, 0
     end
     s.ok = s.p * (W - s.e) + (s.c + cost) * W <= L * W
-    if not s.ok then s.retry = sliding_wait(s.p, s.c, s.e, W, L, cost) end
+    if not s.ok then s.retry = wait(s, false) end
   elseif s.algo == 3 then
     s.cap = s.B * W
     local h = redis.call('HMGET', s.k, 'tk', 'ts')
@@ -137,7 +157,7 @@ for i = 1, n do
     end
     s.tk = tk
     s.ok = tk >= cost * W
-    if not s.ok then s.retry = div_ceil(cost * W - tk, L) end
+    if not s.ok then s.retry = wait(s, false) end
   elseif s.algo == 4 then
     s.T = math.floor(W * 1000 / L)
     s.tol = s.B * s.T
@@ -146,12 +166,12 @@ for i = 1, n do
     s.tat = tat
     local allow_at = tat + cost * s.T - s.tol
     s.ok = allow_at <= now_us
-    if not s.ok then s.retry = div_ceil(allow_at - now_us, 1000) end
+    if not s.ok then s.retry = wait(s, false) end
   else
     if mode == 'consume' then redis.call('ZREMRANGEBYSCORE', s.k, '-inf', now) end
     s.held = redis.call('ZCOUNT', s.k, '(' .. now, '+inf')
     s.ok = s.held + lease_need <= L
-    if not s.ok then s.retry = s.B end
+    if not s.ok then s.retry = wait(s, false) end
   end
   if s.blocked > 0 then
     s.ok = false
@@ -256,6 +276,8 @@ for i = 1, n do
       charged = true
     end
   end
+  -- Penalty mode charged a rejected request: its wait grows with the charge.
+  if charged and not s.ok and s.blocked == 0 then s.retry = wait(s, true) end
   local blocked = s.blocked
   if mode == 'consume' and not admitted and not s.ok and s.blocked == 0 and s.block > 0 then
     redis.call('SET', s.bk, '1', 'PX', s.block)
