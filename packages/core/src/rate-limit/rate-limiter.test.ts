@@ -117,6 +117,22 @@ describe.each(RATE_ALGORITHMS)('%s', (algorithm) => {
   });
 });
 
+describe('refunds', () => {
+  it.each(['fixed-window', 'sliding-window'] as const)('%s: change nothing once the charged window is over', async (algorithm) => {
+    const W = 250;
+    const l = limiter({ algorithm, limit: 3, window: W });
+    const old = await l.consume('k');
+    // Wait out the charged window (for the sliding window, also the next one, where it still weighs).
+    const over = (Math.floor(old.timeUs! / 1000 / W) + (algorithm === 'sliding-window' ? 2 : 1)) * W;
+    await waitFor('the window to end', async () => (await kit.time()) >= Math.max(over, Math.floor(old.timeUs! / 1000) + W), 5000, 10);
+    const fresh = await l.consume('k');
+    expect(fresh.policies[0]!.remaining).toBe(2);
+    expect(await l.refund(old)).toBe(false);
+    expect((await l.get('k', { cost: 0 })).policies[0]!.remaining).toBe(2);
+    expect(await l.refund(fresh)).toBe(true);
+  });
+});
+
 describe('several policies', () => {
   it('decide all or nothing: when one rejects, none is charged', async () => {
     const l = limiter({
