@@ -1,6 +1,7 @@
 import { coreFeature } from './core';
 import { idempotencyFeature } from './idempotency';
 import { lockFeature } from './lock';
+import { rateLimitFeature } from './rate-limit';
 import { structuresFeature } from './structures';
 import type { DemoFeature } from './types';
 
@@ -9,6 +10,7 @@ export const features: DemoFeature[] = [
   coreFeature,
   idempotencyFeature,
   lockFeature,
+  rateLimitFeature,
   structuresFeature,
 ];
 export type { DemoFeature, DemoRoute } from './types';

@@ -10,3 +10,4 @@ export { InjectRedisKit } from './inject-rediskit.decorator';
 export { LockService } from './lock';
 export { StructuresService } from './structures';
 export { Idempotent, IDEMPOTENT, IdempotencyInterceptor, type NestIdempotencyOptions } from './idempotency';
+export * from './rate-limit';

@@ -1,5 +1,9 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { IdempotencyOptions, LockManagerOptions, RedisKit, RedisKitOptions } from '@rediskit/core';
+import type { RedisKit, RedisKitOptions } from '@rediskit/core';
+// Feature option types, one import each.
+import type { HttpRateLimitOptions } from '@rediskit/core';
+import type { IdempotencyOptions } from '@rediskit/core';
+import type { LockManagerOptions } from '@rediskit/core';
 
 /**
  * Options of `RedisKitModule.forRoot()` / `forRootAsync()`: either an
@@ -13,8 +17,8 @@ export interface RedisKitModuleOptions {
   connection?: RedisKitOptions;
   /** Defaults for `@Cacheable()` routes. */
   cache?: Record<string, unknown>;
-  /** Defaults for `@RateLimit()` routes. */
-  rateLimit?: Record<string, unknown>;
+  /** Defaults for `@RateLimit()` routes (and every route under a global RateLimitGuard, when they name policies). */
+  rateLimit?: HttpRateLimitOptions<any>;
   /** Defaults for `@Idempotent()` routes (validated at startup; `principal` gets the Express request). */
   idempotency?: IdempotencyOptions<any>;
   /** Options of the session service. */

@@ -1,0 +1,1 @@
+export { rateLimit, trustProxyOf, routeTemplateOf, type ExpressRateLimitOptions } from './rate-limit';

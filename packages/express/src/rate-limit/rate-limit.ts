@@ -1,0 +1,76 @@
+import { prepareHttpRateLimit, type HttpRateLimitOptions, type RedisKit } from '@rediskit/core';
+import type { Application, NextFunction, Request, RequestHandler, Response } from 'express';
+import { getRedisKit } from '../context';
+import { sendPlain } from '../problem';
+
+/** Options of {@link rateLimit}: the core HTTP options, `req` being Express's request. */
+export interface ExpressRateLimitOptions extends HttpRateLimitOptions<Request> {
+  /** The context to use; default the one attached to the app with attachRedisKit(). */
+  kit?: RedisKit;
+}
+
+/**
+ * The app's `trust proxy` setting, as the rate limiter's advisories need it.
+ *
+ * @example
+ * trustProxyOf(app); // 'none' by default, 'some' after app.set('trust proxy', 1), 'all' after true
+ */
+export function trustProxyOf(app: Application | undefined): 'all' | 'some' | 'none' {
+  const value: unknown = app?.get('trust proxy');
+  if (value === true) return 'all';
+  if (value === undefined || value === false || value === 0) return 'none';
+  return 'some';
+}
+
+/**
+ * The route template of a request (`/api/users/:id`), once Express has matched a route.
+ *
+ * @example
+ * app.get('/users/:id', (req, res) => res.send(routeTemplateOf(req))); // '/users/:id'
+ */
+export function routeTemplateOf(req: Request): string | undefined {
+  const path = (req.route as { path?: unknown } | undefined)?.path;
+  return path === undefined ? undefined : `${req.baseUrl}${String(path)}`;
+}
+
+/**
+ * Express middleware that rate limits requests: app-wide (`app.use`) with one
+ * bucket per client, or on a route with one bucket per client and route
+ * template. Clients over a limit get a 429 problem+json with Retry-After;
+ * every response carries the RateLimit headers.
+ *
+ * @example
+ * app.use(rateLimit({ limit: 300, window: 60_000 }));
+ * app.post('/login', rateLimit({
+ *   policies: [
+ *     { name: 'ip', algorithm: 'sliding-window', limit: 20, window: 60_000 },
+ *     { name: 'user', algorithm: 'fixed-window', limit: 5, window: 900_000, key: (req) => req.body?.username },
+ *   ],
+ * }), login);
+ */
+export function rateLimit(options: ExpressRateLimitOptions): RequestHandler {
+  const { kit: explicit, ...rest } = options ?? ({} as ExpressRateLimitOptions);
+  const forKit = prepareHttpRateLimit<Request>(rest, 'rateLimit');
+  return async function rediskitRateLimit(req: Request, res: Response, next: NextFunction): Promise<void> {
+    try {
+      const http = forKit(explicit ?? getRedisKit(req));
+      const outcome = await http.handle({
+        req,
+        ip: req.ip,
+        method: req.method,
+        route: routeTemplateOf(req),
+        forwardedFor: req.headers['x-forwarded-for'] !== undefined,
+        trustProxy: trustProxyOf(req.app),
+        res,
+      });
+      if (outcome.action === 'respond') {
+        sendPlain(res, outcome.response);
+        return;
+      }
+      for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}

@@ -1,0 +1,1 @@
+export { rateLimit, trustProxyOf, type KoaRateLimitOptions } from './rate-limit';
