@@ -7,3 +7,14 @@ export {
 } from './rediskit.module-definition';
 export { REDISKIT, REDISKIT_OPTIONS } from './rediskit.constants';
 export { InjectRedisKit } from './inject-rediskit.decorator';
+export {
+  Cacheable,
+  NoCache,
+  CacheTags,
+  InvalidateTags,
+  CacheInterceptor,
+  CacheService,
+  RedisKitCacheModule,
+  type NestCacheOptions,
+  type TagSource,
+} from './cache';

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { RedisKit, RedisKitOptions } from '@rediskit/core';
+import type { CacheOptions, RedisKit, RedisKitOptions } from '@rediskit/core';
 
 /**
  * Options of `RedisKitModule.forRoot()` / `forRootAsync()`: either an
@@ -11,8 +11,8 @@ export interface RedisKitModuleOptions {
   kit?: RedisKit;
   /** Options for `createRedisKit()`, when the module should create the context. */
   connection?: RedisKitOptions;
-  /** Defaults for `@Cacheable()` routes. */
-  cache?: Record<string, unknown>;
+  /** Options of the cache engine, with defaults for `@Cacheable()` routes in `defaults`. */
+  cache?: CacheOptions;
   /** Defaults for `@RateLimit()` routes. */
   rateLimit?: Record<string, unknown>;
   /** Defaults for `@Idempotent()` routes. */

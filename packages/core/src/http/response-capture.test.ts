@@ -147,4 +147,37 @@ describe('captureResponse', () => {
     expect(outcome.abandoned).toBe('not-captured');
     expect(outcome.captured).toBeUndefined();
   });
+  it('replaces a response the hook rejects with another one, whatever the app wrote', async () => {
+    const stored: CapturedResponse = {
+      status: 200,
+      headers: [['content-type', 'text/plain'], ['x-stored', 'yes']],
+      body: Buffer.from('stored copy'),
+    };
+    const outcome: Outcome = {};
+    const app = express();
+    app.get('/', (_req, res, next) => {
+      captureResponse(res, {
+        maxBytes: 1 << 20,
+        timeout: 1000,
+        onHead: (status) => (status >= 500 ? { replaceWith: stored } : true),
+        onEnd: (c) => {
+          outcome.captured = c;
+        },
+        onAbandon: (reason) => {
+          outcome.abandoned = reason;
+        },
+      });
+      next(new Error('origin down'));
+    });
+    app.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(503).set('x-origin', 'error').json({ error: 'down' });
+    });
+    const r = await request(app).get('/');
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('stored copy');
+    expect(r.headers['x-stored']).toBe('yes');
+    expect(r.headers['x-origin']).toBeUndefined();
+    expect(outcome.abandoned).toBe('replaced');
+    expect(outcome.captured).toBeUndefined();
+  });
 });

@@ -61,6 +61,28 @@ export class RedisScript<TResult = unknown> {
     });
   }
 
+  /**
+   * Like {@link run}, but every bulk string in the reply arrives as a Buffer
+   * (ioredis' `<command>Buffer` variant), for scripts that return binary
+   * values such as response bodies. The caller decodes the reply shape.
+   */
+  runBuffer<T = unknown>(
+    kit: ScriptRunner,
+    keys: readonly string[],
+    args: readonly ScriptArg[] = [],
+    options?: { timeout?: number },
+  ): Promise<T> {
+    try {
+      this.check(keys);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return kit.exec((redis) => this.send(redis, keys, args, true) as Promise<unknown> as Promise<T>, {
+      ...options,
+      operation: `script ${this.name}`,
+    });
+  }
+
   /** Sends on a given client with no timeout; for background work on dedicated connections. */
   call(redis: RedisClient, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<TResult> {
     try {
@@ -71,13 +93,13 @@ export class RedisScript<TResult = unknown> {
     }
   }
 
-  private send(redis: RedisClient, keys: readonly string[], args: readonly ScriptArg[]): Promise<TResult> {
+  private send(redis: RedisClient, keys: readonly string[], args: readonly ScriptArg[], buffers = false): Promise<TResult> {
     if (!this.registered.has(redis)) {
       // numberOfKeys is passed per call so one registration serves any count.
       redis.defineCommand(this.commandName, { lua: this.source.lua, readOnly: this.source.readOnly === true });
       this.registered.add(redis);
     }
-    const fn = (redis as unknown as WithCommand)[this.commandName]!;
+    const fn = (redis as unknown as WithCommand)[buffers ? `${this.commandName}Buffer` : this.commandName]!;
     return fn.call(redis, keys.length, ...keys, ...args) as Promise<TResult>;
   }
 
