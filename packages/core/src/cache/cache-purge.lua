@@ -4,7 +4,8 @@
   ends (the purge time is kept). Soft: the entries turn stale (the soft
   version changes) and such a fill is stored as stale.
 
-  KEYS: variadic, tag records all under one hash tag (one shard)
+  KEYS: variadic, all under one hash tag (one shard): KEYS[1] the shard's last purge time,
+    KEYS[2..] tag records
   ARGV[1] 'hard' or 'soft'
   ARGV[2] new version (random)
   ARGV[3] fill horizon (ms): the records keep the purge time at least this long
@@ -14,7 +15,10 @@
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local horizon = tonumber(ARGV[3])
-for i = 1, #KEYS do
+if ARGV[1] == 'hard' then
+  redis.call('SET', KEYS[1], now, 'PX', horizon)
+end
+for i = 2, #KEYS do
   if ARGV[1] == 'hard' then
     redis.call('HSET', KEYS[i], 'v', ARGV[2], 'sv', ARGV[2], 'p', now)
   else
@@ -27,4 +31,4 @@ for i = 1, #KEYS do
     redis.call('PEXPIRE', KEYS[i], horizon)
   end
 end
-return #KEYS
+return #KEYS - 1

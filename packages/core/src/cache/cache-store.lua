@@ -7,7 +7,8 @@
 
   KEYS: variadic, all under one hash tag (one shard):
     KEYS[1] entry, KEYS[2] vary record of the URL, KEYS[3] fill lock, KEYS[4] pass marker,
-    KEYS[5..] tag records: the URL's own record, then one per tag
+    KEYS[5] the shard's last purge time (kept for the fill horizon),
+    KEYS[6..] tag records: the URL's own record, then one per tag
   ARGV[1] mode: 'store', 'pass' (not storable: release the lock and set the pass marker) or 'release'
   ARGV[2] lock token (the lock is deleted only while it still holds this token)
   ARGV[3] bornAt: server time (ms) of the caller's lookup, taken before the origin was called
@@ -58,8 +59,9 @@ if expireAt <= now then
 end
 local keep = expireAt - now
 
+local shardPurge = tonumber(redis.call('GET', KEYS[5]) or '0')
 local bindings = {}
-for i = 5, #KEYS do
+for i = 6, #KEYS do
   local r = redis.call('HMGET', KEYS[i], 'v', 'sv', 'p', 'sp')
   if r[3] and tonumber(r[3]) >= born then
     release()
@@ -67,6 +69,12 @@ for i = 5, #KEYS do
   end
   local v, sv = r[1], r[2]
   if not v then
+    -- A missing record may have been lost after a purge that this fill
+    -- raced: refuse when the shard saw any purge since the fill began.
+    if shardPurge >= born then
+      release()
+      return 'purged'
+    end
     v = ARGV[10]
     sv = ARGV[10]
     redis.call('HSET', KEYS[i], 'v', v, 'sv', sv)
@@ -84,7 +92,7 @@ if existing and tonumber(existing) > born then
   return 'newer'
 end
 
-for i = 5, #KEYS do
+for i = 6, #KEYS do
   if redis.call('PTTL', KEYS[i]) < keep then
     redis.call('PEXPIRE', KEYS[i], keep)
   end

@@ -94,6 +94,7 @@ function decodeEntry(meta: unknown, body: unknown, bornAt: unknown, freshUntil: 
  *   {cache:N}:x:<pk>            pass marker
  *   {cache:N}:u:<pk>            the URL's own tag record (purged by mutations)
  *   {cache:N}:t:<tag>           tag record (version, soft version, purge times)
+ *   {cache:N}:p                 the shard's last hard purge time
  */
 export class CacheStore {
   constructor(
@@ -122,6 +123,11 @@ export class CacheStore {
 
   urlRecord(t: CacheTarget): string {
     return t.space.key('u', t.pk);
+  }
+
+  /** The shard's last hard purge time. */
+  shardPurges(space: EntityKeys): string {
+    return space.key('p');
   }
 
   tagRecord(space: EntityKeys, tag: string): string {
@@ -173,7 +179,12 @@ export class CacheStore {
 
   /** Stores a fill (one script in the key's shard). */
   async store(t: CacheTarget, variant: string, fill: FillToStore): Promise<StoreOutcome> {
-    const keys = [...this.keysOf(t, variant), this.urlRecord(t), ...[...new Set(fill.tags)].map((tag) => this.tagRecord(t.space, tag))];
+    const keys = [
+      ...this.keysOf(t, variant),
+      this.shardPurges(t.space),
+      this.urlRecord(t),
+      ...[...new Set(fill.tags)].map((tag) => this.tagRecord(t.space, tag)),
+    ];
     const result = await storeScript.run(
       this.kit,
       keys,
@@ -216,7 +227,7 @@ export class CacheStore {
       shards.map((space) =>
         purgeScript.run(
           this.kit,
-          unique.map((tag) => this.tagRecord(space, tag)),
+          [this.shardPurges(space), ...unique.map((tag) => this.tagRecord(space, tag))],
           [soft ? 'soft' : 'hard', version, this.options.fillHorizon],
         ),
       ),
@@ -233,6 +244,6 @@ export class CacheStore {
 
   /** Purges one URL's (or key's) own record: one script in its shard. */
   async purgeTarget(t: CacheTarget, soft: boolean): Promise<void> {
-    await purgeScript.run(this.kit, [this.urlRecord(t)], [soft ? 'soft' : 'hard', randomBytes(9).toString('base64url'), this.options.fillHorizon]);
+    await purgeScript.run(this.kit, [this.shardPurges(t.space), this.urlRecord(t)], [soft ? 'soft' : 'hard', randomBytes(9).toString('base64url'), this.options.fillHorizon]);
   }
 }
