@@ -8,7 +8,8 @@ import { CacheInterceptor } from './cache.interceptor';
 export type NestCacheOptions = CacheRouteOptions<Request>;
 
 /** A tag, or a function of the request and the handler's result giving tags. */
-export type TagSource = string | ((req: Request, result: unknown) => string | readonly string[] | undefined | null);
+// `result` is `any` so a tag function can name the handler's result type.
+export type TagSource = string | ((req: Request, result: any) => string | readonly string[] | undefined | null);
 
 /**
  * Caches the HTTP response of a GET route (or of every GET route of a
