@@ -551,4 +551,28 @@ describe.each(ADAPTERS)('HTTP cache through %s', (adapter) => {
     await RedisCache.of(kit).idle();
     await request(a.url).get('/soft').expect(200, { version: 2 });
   });
+  it('bypasses Range requests, says X-Cache when asked, and emits an event for each step', async () => {
+    const seen: string[] = [];
+    const off = kit.events.onAny((name, payload) => {
+      if (name.startsWith('cache:')) seen.push(`${name}${'reason' in (payload as object) ? `:${(payload as { reason: string }).reason}` : ''}`);
+    });
+    try {
+      const a = await start([
+        { method: 'GET', path: '/ev', cache: { ttl: 60_000, tags: ['ev'] }, handler: () => ({ body: 'x' }) },
+        { method: 'GET', path: '/xc', cache: { ttl: 60_000, statusHeader: 'x-cache' }, handler: () => ({ body: 'y' }) },
+      ]);
+      await request(a.url).get('/ev').expect(200);
+      await request(a.url).get('/ev').expect(200);
+      const ranged = await request(a.url).get('/ev').set('range', 'bytes=0-0');
+      expect(cacheStatus(ranged.headers)).toMatchObject({ fwd: 'bypass', detail: 'range' });
+      await RedisCache.of(kit).purgeTags('ev');
+      expect((await request(a.url).get('/xc')).headers['x-cache']).toBe('MISS');
+      expect((await request(a.url).get('/xc')).headers['x-cache']).toBe('HIT');
+      expect(seen).toEqual(
+        expect.arrayContaining(['cache:miss:uri-miss', 'cache:store', 'cache:hit', 'cache:bypass:range', 'cache:purge']),
+      );
+    } finally {
+      off();
+    }
+  });
 });
