@@ -83,7 +83,8 @@ describe.each(ADAPTERS)('HTTP cache through %s', (adapter) => {
     ]);
     await request(a.url).get('/doc').expect(200, { version: 1 });
     expect(cacheStatus((await request(a.url).get('/doc').expect(200, { version: 1 })).headers).hit).toBe(true);
-    await request(a.url).post('/doc').expect(201, { posts: 1 });
+    const post = await request(a.url).post('/doc').expect(201, { posts: 1 });
+    expect(cacheStatus(post.headers)).toMatchObject({ hit: false, fwd: 'method' });
     await request(a.url).post('/doc').expect(201, { posts: 2 });
     const after = await request(a.url).get('/doc').expect(200, { version: 3 });
     expect(cacheStatus(after.headers).hit).toBe(false);

@@ -166,6 +166,7 @@ class Exchange<S> {
   async run(): Promise<void> {
     const marker = (this.req as unknown as Record<symbol, RefreshMarker | undefined>)[REFRESH];
     if (this.method !== 'GET' && this.method !== 'HEAD') {
+      this.setStatus({ hit: false, fwd: 'method' });
       if (this.route.invalidateOnMutation && UNSAFE.has(this.method)) this.invalidateOnSuccess();
       return this.x.forward();
     }
