@@ -429,7 +429,7 @@ describe.each(ADAPTERS)('HTTP cache through %s', (adapter) => {
     gate.open();
     const [r1, ...rest] = await Promise.all([en, ...others]);
     expect(r1!.body.lang).toBe('en');
-    expect(rest.map((r) => r.body.lang)).toEqual(['fr', 'en', 'de']);
+    expect(rest.map((r) => r.body.lang ?? `${r.status} ${r.text}`)).toEqual(['fr', 'en', 'de']);
   });
 
   it('completes and stores the fill when the first client hangs up', async () => {
@@ -575,5 +575,35 @@ describe.each(ADAPTERS)('HTTP cache through %s', (adapter) => {
     } finally {
       off();
     }
+  });
+  it('serves the stale copy when the origin is slower than staleIfErrorTimeout, and survives its late answer', async () => {
+    let gate: ReturnType<typeof latch> | undefined;
+    let version = 1;
+    const a = await start([
+      {
+        method: 'GET',
+        path: '/slow-sie',
+        cache: { ttl: 200, staleIfError: 60_000, staleIfErrorTimeout: 100 },
+        handler: async () => {
+          const g = gate;
+          if (g) {
+            g.enter();
+            await g.wait;
+          }
+          return { headers: { 'x-late': 'yes' }, body: { version } };
+        },
+      },
+    ]);
+    await request(a.url).get('/slow-sie').expect(200, { version: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    gate = latch();
+    version = 2;
+    const r = await request(a.url).get('/slow-sie').expect(200, { version: 1 });
+    expect(cacheStatus(r.headers)).toMatchObject({ fwd: 'stale', fwdStatus: 504 });
+    expect(r.headers['x-late']).toBe('yes');
+    const held = gate;
+    gate = undefined;
+    held.open();
+    await waitFor('the origin to answer fresh again', async () => (await request(a.url).get('/slow-sie')).body.version === 2, 10_000, 50);
   });
 });

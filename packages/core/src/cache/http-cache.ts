@@ -459,10 +459,12 @@ class Exchange<S> {
       await this.commit(captured, plan, o.token, lockedVariant, o.bornAt, Date.now() - started);
     };
 
-    captureResponse(res, {
+    let slowOrigin: NodeJS.Timeout | undefined;
+    const capture = captureResponse(res, {
       maxBytes: route.maxBodySize,
       timeout: engine.options.storeTimeout,
       onHead: (status, headers) => {
+        clearTimeout(slowOrigin);
         if (o.fallback && status >= 500) {
           replaced = true;
           engine.emit('cache:stale', { key: target.name, age: o.bornAt - o.fallback.bornAt, reason: 'stale-if-error' });
@@ -480,9 +482,22 @@ class Exchange<S> {
       },
       onEnd: (captured) => finish(captured),
       onAbandon: (why) => {
+        clearTimeout(slowOrigin);
         void finish(undefined, why);
       },
     });
+    const fallback = o.fallback;
+    if (fallback && route.staleIfErrorTimeout !== undefined) {
+      // A slow origin counts as a failing one: the stale copy goes out now.
+      slowOrigin = setTimeout(() => {
+        replaced = true;
+        if (!capture.replace(this.staleResponse(fallback, o.bornAt + (Date.now() - started), 504))) replaced = false;
+        else {
+          engine.emit('cache:stale', { key: target.name, age: o.bornAt - fallback.bornAt, reason: 'stale-if-error' });
+          this.x.served?.();
+        }
+      }, route.staleIfErrorTimeout);
+    }
 
     try {
       await this.x.forward();

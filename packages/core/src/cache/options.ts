@@ -32,6 +32,8 @@ export interface CacheRouteOptions<S = unknown> {
   staleWhileRevalidate?: number;
   /** Serve a stale response when the origin fails (5xx or an error), for this many ms past freshness. The response's own `stale-if-error` wins. Default 0. */
   staleIfError?: number;
+  /** With a stale copy usable under stale-if-error, serve it when the origin has not begun its response within this many ms (the origin's late answer is discarded). Default: none. */
+  staleIfErrorTimeout?: number;
   /** Tags for purging: a list, or a function of the request and response. Added to tags from `tagHeaders` and `addCacheTags()`. */
   tags?: readonly string[] | ((subject: S, response: CacheResponseInfo) => readonly string[] | undefined | null);
   /** Request headers the entry also varies on (added to the response's `Vary`). Default none. */
@@ -65,6 +67,7 @@ export interface ResolvedRouteOptions<S = unknown> {
   readonly ttl: number | undefined;
   readonly staleWhileRevalidate: number;
   readonly staleIfError: number;
+  readonly staleIfErrorTimeout: number | undefined;
   readonly tags: CacheRouteOptions<S>['tags'];
   readonly vary: readonly string[];
   readonly statuses: ReadonlySet<number>;
@@ -144,6 +147,7 @@ const ROUTE_KEYS = [
   'ttl',
   'staleWhileRevalidate',
   'staleIfError',
+  'staleIfErrorTimeout',
   'tags',
   'vary',
   'statuses',
@@ -200,6 +204,7 @@ const ROUTE_FALLBACK: ResolvedRouteOptions = Object.freeze({
   ttl: undefined,
   staleWhileRevalidate: 0,
   staleIfError: 0,
+  staleIfErrorTimeout: undefined,
   tags: undefined,
   vary: Object.freeze([]),
   statuses: new Set([200, 203, 204, 300, 301]),
@@ -250,6 +255,11 @@ export function resolveRouteOptions<S>(
       max: day,
     }),
     staleIfError: optNumber(where, 'staleIfError', o.staleIfError, base.staleIfError, { min: 0, max: day }),
+    staleIfErrorTimeout: optNumber(where, 'staleIfErrorTimeout', o.staleIfErrorTimeout, base.staleIfErrorTimeout, {
+      min: 0,
+      max: 3600_000,
+      exclusiveMin: true,
+    }),
     tags: tags === undefined ? base.tags : Array.isArray(tags) ? Object.freeze([...tags]) : tags,
     vary,
     statuses: statusList(where, 'statuses', o.statuses, [...base.statuses]),

@@ -106,7 +106,17 @@ function sendReplacement(
  *   onEnd: (r) => store(key, r),
  * });
  */
-export function captureResponse(res: ServerResponse, options: CaptureOptions): void {
+/** What {@link captureResponse} returns. */
+export interface CaptureHandle {
+  /**
+   * Sends `response` now if nothing was sent yet, and turns whatever the app
+   * does with the response afterwards (headers, writes, end) into no-ops.
+   * Returns false when it is too late. `onAbandon('replaced')` follows.
+   */
+  replace(response: CapturedResponse): boolean;
+}
+
+export function captureResponse(res: ServerResponse, options: CaptureOptions): CaptureHandle {
   const origWriteHead = res.writeHead;
   const origWrite = res.write;
   const origEnd = res.end;
@@ -257,4 +267,34 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): v
   } as typeof res.end;
 
   res.once('error', () => abandon('error'));
+
+  return {
+    replace(response: CapturedResponse): boolean {
+      if (res.headersSent || res.writableEnded || decided) return false;
+      decided = true;
+      replacement = response;
+      abandon('replaced');
+      res.writeHead = origWriteHead;
+      res.write = origWrite;
+      res.end = origEnd;
+      sendReplacement(res, response, origWriteHead, origEnd, undefined);
+      // The app is still running and will answer later: nothing it does may reach the client now.
+      const self = () => res;
+      const done = (...args: unknown[]) => {
+        const cb = args.find((a) => typeof a === 'function') as WriteCallback | undefined;
+        if (cb) process.nextTick(cb);
+        return res;
+      };
+      Object.assign(res, {
+        setHeader: self,
+        removeHeader: () => undefined,
+        appendHeader: self,
+        writeHead: self,
+        flushHeaders: () => undefined,
+        write: (...args: unknown[]) => (done(...args), true),
+        end: done,
+      });
+      return true;
+    },
+  };
 }
