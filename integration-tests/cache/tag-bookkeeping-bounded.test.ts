@@ -6,7 +6,7 @@ import { kitOn } from './topology';
 const N = 10_000;
 
 async function fill(kit: RedisKit, ttl: number): Promise<void> {
-  const cache = createCache(kit, { fillHorizon: 500 });
+  const cache = createCache(kit, { fillHorizon: 3000 });
   const batch = 500;
   for (let i = 0; i < N; i += batch) {
     const stored = await Promise.all(

@@ -301,7 +301,8 @@ export class RedisCache {
     const target = this.store.target('v', this.checkKey('cache.set', key));
     let now: number;
     try {
-      now = await this.kit.time();
+      // The shard's own clock, the one the store script compares purge times with.
+      now = (await this.store.lookup(target, [], '-', { token: '', mayLock: false })).now;
     } catch (error) {
       this.noteError('set', error, key);
       return false;
