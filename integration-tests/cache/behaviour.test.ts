@@ -136,7 +136,7 @@ describe.each(ADAPTERS)('HTTP cache through %s', (adapter) => {
     expect(en1.body.hello).toBe('hello');
     const fr1 = await request(a.url).get('/greet').set('accept-language', 'fr').set('accept-encoding', 'gzip, br').expect(200);
     expect(fr1.body.hello).toBe('bonjour');
-    expect(cacheStatus(fr1.headers).hit).toBe(false);
+    expect(cacheStatus(fr1.headers)).toMatchObject({ hit: false, fwd: 'vary-miss' });
     const en2 = await request(a.url).get('/greet').set('accept-language', 'en').set('accept-encoding', 'br,gzip').expect(200);
     expect(cacheStatus(en2.headers).hit).toBe(true);
     expect(en2.body.hello).toBe('hello');
@@ -146,6 +146,23 @@ describe.each(ADAPTERS)('HTTP cache through %s', (adapter) => {
     const other = await request(a.url).get('/greet').set('accept-language', 'en').set('accept-encoding', 'identity').expect(200);
     expect(cacheStatus(other.headers).hit).toBe(false);
     expect(calls).toBe(3);
+    // Another instance has never seen this URL: it learns the vary list from Redis.
+    const kitB = createRedisKit({ url: await sharedRedisUrl(), prefix: kit.keys.prefix, operationTimeout: 2000, logger: false });
+    await kitB.ready();
+    try {
+      const b = await start(
+        [{ method: 'GET', path: '/greet', cache: { ttl: 60_000 }, handler: () => (calls++, { headers: { vary: 'Accept-Language' }, body: { hello: 'hallo' } }) }],
+        kitB,
+      );
+      const frB = await request(b.url).get('/greet').set('accept-language', 'fr').set('accept-encoding', 'gzip, br').expect(200);
+      expect(cacheStatus(frB.headers).hit).toBe(true);
+      expect(frB.body.hello).toBe('bonjour');
+      const deB = await request(b.url).get('/greet').set('accept-language', 'de').set('accept-encoding', 'gzip').expect(200);
+      expect(cacheStatus(deB.headers)).toMatchObject({ hit: false, fwd: 'vary-miss' });
+      expect(calls).toBe(4);
+    } finally {
+      await kitB.close();
+    }
   });
 
   it('never stores Vary: *, no-store, private, Set-Cookie, errors, or responses without freshness', async () => {

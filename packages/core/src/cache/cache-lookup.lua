@@ -22,7 +22,7 @@
   ARGV[5] uniform random number in (0, 1] for probabilistic early refresh (XFetch)
   ARGV[6] XFetch beta; 0 disables early refresh
   Returns:
-    { 'vary', varyJson, now }: the stored responses vary on other headers; look up again with them
+    { 'vary', now, varyJson }: the stored responses vary on other headers; look up again with them
     { 'hit', now, meta, body, bornAt, freshUntil, refresh }: fresh; refresh = 1 when the caller now
       holds the refresh lock (early refresh)
     { 'stale', now, meta, body, bornAt, freshUntil, refresh, reason }: within stale-while-revalidate,
@@ -37,7 +37,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 local vary = redis.call('GET', KEYS[1])
 if vary and vary ~= ARGV[1] then
-  return { 'vary', vary, now }
+  return { 'vary', now, vary }
 end
 
 local mayLock = ARGV[4] == '1'

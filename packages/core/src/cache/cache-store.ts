@@ -156,7 +156,8 @@ export class CacheStore {
     if (kind === 'vary') {
       let vary: string[] = [];
       try {
-        vary = JSON.parse(str(reply[2])) as string[];
+        const parsed: unknown = JSON.parse(str(reply[2]));
+        if (Array.isArray(parsed) && parsed.every((n) => typeof n === 'string')) vary = parsed;
       } catch {
         vary = [];
       }

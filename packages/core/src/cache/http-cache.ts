@@ -280,7 +280,8 @@ class Exchange<S> {
       return this.serve(entry, now, { stale: reply.kind === 'stale', collapsed: false });
     }
 
-    const fwd = varyMiss ? 'vary-miss' : 'uri-miss';
+    // The URL has stored responses when this process knows its vary list.
+    const fwd = varyMiss || (this.engine.varyHint(this.target.pk) !== undefined && this.vary.length > 0) ? 'vary-miss' : 'uri-miss';
     if (o.onlyIfCached) {
       this.engine.emit('cache:miss', { key: this.target.name, reason: 'only-if-cached' });
       return this.sendPlain(
