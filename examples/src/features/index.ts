@@ -1,3 +1,4 @@
+import { cacheFeature } from './cache';
 import { coreFeature } from './core';
 import { idempotencyFeature } from './idempotency';
 import { lockFeature } from './lock';
@@ -8,6 +9,7 @@ import type { DemoFeature } from './types';
 // Each feature adds its demo module here, one line each.
 export const features: DemoFeature[] = [
   coreFeature,
+  cacheFeature,
   idempotencyFeature,
   lockFeature,
   rateLimitFeature,

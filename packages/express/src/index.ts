@@ -2,3 +2,4 @@ export { attachRedisKit, getRedisKit } from './context';
 export { sendPlain } from './problem';
 export { idempotency, expressIdempotencyRequest, type ExpressIdempotencyOptions } from './idempotency';
 export * from './rate-limit';
+export { cache, addCacheTags, cacheOf, purgeTags, type ExpressCacheOptions } from './cache';

@@ -11,3 +11,14 @@ export { LockService } from './lock';
 export { StructuresService } from './structures';
 export { Idempotent, IDEMPOTENT, IdempotencyInterceptor, type NestIdempotencyOptions } from './idempotency';
 export * from './rate-limit';
+export {
+  Cacheable,
+  NoCache,
+  CacheTags,
+  InvalidateTags,
+  CacheInterceptor,
+  CacheService,
+  RedisKitCacheModule,
+  type NestCacheOptions,
+  type TagSource,
+} from './cache';

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { RedisKit, RedisKitOptions } from '@rediskit/core';
 // Feature option types, one import each.
+import type { CacheOptions } from '@rediskit/core';
 import type { HttpRateLimitOptions } from '@rediskit/core';
 import type { IdempotencyOptions } from '@rediskit/core';
 import type { LockManagerOptions } from '@rediskit/core';
@@ -15,8 +16,8 @@ export interface RedisKitModuleOptions {
   kit?: RedisKit;
   /** Options for `createRedisKit()`, when the module should create the context. */
   connection?: RedisKitOptions;
-  /** Defaults for `@Cacheable()` routes. */
-  cache?: Record<string, unknown>;
+  /** Options of the cache engine, with defaults for `@Cacheable()` routes in `defaults`. */
+  cache?: CacheOptions;
   /** Defaults for `@RateLimit()` routes (and every route under a global RateLimitGuard, when they name policies). */
   rateLimit?: HttpRateLimitOptions<any>;
   /** Defaults for `@Idempotent()` routes (validated at startup; `principal` gets the Express request). */

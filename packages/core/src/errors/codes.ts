@@ -18,6 +18,9 @@ export const ERROR_CODES = {
   ERR_REDISKIT_LOCK_CONTENDED: 'The lock is held by another owner and the acquire timeout was reached.',
   ERR_REDISKIT_LOCK_LOST: 'The lock expired or was taken by another owner while it was held.',
   ERR_REDISKIT_LOCK_NOT_OWNER: 'Release or extend was called by an owner that does not hold the lock.',
+  // Cache
+  ERR_REDISKIT_CACHE_TAG: 'A cache tag is empty, longer than 1024 bytes, or contains control characters.',
+  ERR_REDISKIT_CACHE_PURGE: 'A purge did not reach every shard; entries with the tags may still be served.',
   // Serialization and data
   ERR_REDISKIT_SERIALIZE: 'A value could not be serialized or deserialized.',
   // Call arguments (thrown before anything is sent to Redis)

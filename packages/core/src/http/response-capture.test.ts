@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import express from 'express';
 import Koa from 'koa';
 import request from 'supertest';
+import { waitFor } from '@rediskit/testing';
 import { captureResponse, type CaptureAbandonReason, type CapturedResponse } from './response-capture';
 
 type Outcome = { captured?: CapturedResponse; abandoned?: CaptureAbandonReason; storedBeforeClientSawEnd?: boolean };
@@ -146,5 +147,61 @@ describe('captureResponse', () => {
     await request(app).get('/').expect(500, 'boom');
     expect(outcome.abandoned).toBe('not-captured');
     expect(outcome.captured).toBeUndefined();
+  });
+  it('replaces a response the hook rejects with another one, whatever the app wrote', async () => {
+    const stored: CapturedResponse = {
+      status: 200,
+      headers: [['content-type', 'text/plain'], ['x-stored', 'yes']],
+      body: Buffer.from('stored copy'),
+    };
+    const outcome: Outcome = {};
+    const app = express();
+    app.get('/', (_req, res, next) => {
+      captureResponse(res, {
+        maxBytes: 1 << 20,
+        timeout: 1000,
+        onHead: (status) => (status >= 500 ? { replaceWith: stored } : true),
+        onEnd: (c) => {
+          outcome.captured = c;
+        },
+        onAbandon: (reason) => {
+          outcome.abandoned = reason;
+        },
+      });
+      next(new Error('origin down'));
+    });
+    app.use((_err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(503).set('x-origin', 'error').json({ error: 'down' });
+    });
+    const r = await request(app).get('/');
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('stored copy');
+    expect(r.headers['x-stored']).toBe('yes');
+    expect(r.headers['x-origin']).toBeUndefined();
+    expect(outcome.abandoned).toBe('replaced');
+    expect(outcome.captured).toBeUndefined();
+  });
+  it('replace() sends another response now and turns what the app does later into no-ops', async () => {
+    const stored: CapturedResponse = { status: 200, headers: [['content-type', 'text/plain']], body: Buffer.from('now') };
+    let late: unknown = 'not yet';
+    const app = express();
+    app.get('/', (_req, res) => {
+      const handle = captureResponse(res, { maxBytes: 1 << 20, timeout: 1000, onEnd: () => {} });
+      expect(handle.replace(stored)).toBe(true);
+      expect(handle.replace(stored)).toBe(false);
+      setTimeout(() => {
+        try {
+          res.status(500).set('x-late', '1').json({ late: true });
+          late = 'ignored';
+        } catch (error) {
+          late = error;
+        }
+      }, 20);
+    });
+    const r = await request(app).get('/');
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('now');
+    await waitFor('the late answer', async () => late !== 'not yet', 5000, 10);
+    expect(late).toBe('ignored');
   });
 });

@@ -9,17 +9,28 @@ export interface CapturedResponse {
 }
 
 /** Why a capture produced no {@link CapturedResponse}. */
-export type CaptureAbandonReason = 'not-captured' | 'too-large' | 'error';
+export type CaptureAbandonReason = 'not-captured' | 'too-large' | 'error' | 'replaced';
+
+/**
+ * What `onHead` may answer: `true` to capture, `false` to let the response
+ * through untouched, or `{ replaceWith }` to discard what the app writes and
+ * send `replaceWith` instead once the app ends its response (a cache serving
+ * a stored copy when the origin failed).
+ */
+export type HeadDecision = boolean | { replaceWith: CapturedResponse };
 
 export interface CaptureOptions {
   /** Most body bytes to buffer; past it the capture stops and is abandoned ('too-large'). */
   maxBytes: number;
   /**
    * Called once, when status and headers are final (at the first write or
-   * end). Return false to let the response through untouched: nothing is
-   * buffered and `onAbandon('not-captured')` follows.
+   * end), before anything is sent. Return false to let the response through
+   * untouched: nothing is buffered and `onAbandon('not-captured')` follows.
+   * Return `{ replaceWith }` to swallow the app's status, headers and body
+   * and send `replaceWith` when the app ends; `onAbandon('replaced')` follows.
+   * The hook may set or remove headers on the response.
    */
-  onHead?(status: number, headers: Array<[string, string]>): boolean;
+  onHead?(status: number, headers: Array<[string, string]>): HeadDecision;
   /**
    * Called once with the whole response after the app ended it and before
    * its last bytes are released to the client, so whatever `onEnd` stores
@@ -55,6 +66,27 @@ function toBuffer(chunk: unknown, encoding?: BufferEncoding | WriteCallback): Bu
   return undefined;
 }
 
+/** Drops what the app set and sends `r` through the response's own methods. */
+function sendReplacement(
+  res: ServerResponse,
+  r: CapturedResponse,
+  writeHead: ServerResponse['writeHead'],
+  end: ServerResponse['end'],
+  cb: unknown,
+): void {
+  if (!res.headersSent) {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    const grouped = new Map<string, string[]>();
+    for (const [name, value] of r.headers) grouped.set(name, [...(grouped.get(name) ?? []), value]);
+    for (const [name, values] of grouped) res.setHeader(name, values.length === 1 ? values[0]! : values);
+    res.statusCode = r.status;
+    writeHead.call(res, r.status);
+  }
+  const args: unknown[] = res.req?.method === 'HEAD' ? [] : [r.body];
+  if (typeof cb === 'function') args.push(cb);
+  (end as (...a: unknown[]) => ServerResponse).call(res, ...args);
+}
+
 /**
  * Tees a Node `ServerResponse` into a buffer, however the app writes it
  * (`res.send`, `res.write` + `res.end`, a piped stream, Koa's `ctx.body`):
@@ -74,13 +106,24 @@ function toBuffer(chunk: unknown, encoding?: BufferEncoding | WriteCallback): Bu
  *   onEnd: (r) => store(key, r),
  * });
  */
-export function captureResponse(res: ServerResponse, options: CaptureOptions): void {
+/** What {@link captureResponse} returns. */
+export interface CaptureHandle {
+  /**
+   * Sends `response` now if nothing was sent yet, and turns whatever the app
+   * does with the response afterwards (headers, writes, end) into no-ops.
+   * Returns false when it is too late. `onAbandon('replaced')` follows.
+   */
+  replace(response: CapturedResponse): boolean;
+}
+
+export function captureResponse(res: ServerResponse, options: CaptureOptions): CaptureHandle {
   const origWriteHead = res.writeHead;
   const origWrite = res.write;
   const origEnd = res.end;
   let decided = false;
   let capturing = false;
   let finished = false;
+  let replacement: CapturedResponse | undefined;
   let size = 0;
   const chunks: Buffer[] = [];
 
@@ -99,14 +142,19 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): v
   const decide = () => {
     if (decided) return;
     decided = true;
-    let wanted = true;
+    let wanted: HeadDecision = true;
     try {
       wanted = options.onHead ? options.onHead(res.statusCode, headerPairs(res.getHeaders())) : true;
     } catch {
       wanted = false;
     }
-    capturing = wanted;
-    if (!wanted) abandon('not-captured');
+    if (typeof wanted === 'object' && wanted !== null) {
+      replacement = wanted.replaceWith;
+      abandon('replaced');
+      return;
+    }
+    capturing = wanted === true;
+    if (!capturing) abandon('not-captured');
   };
 
   const take = (chunk: unknown, encoding?: BufferEncoding | WriteCallback) => {
@@ -154,6 +202,7 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): v
     this.statusCode = statusCode;
     if (message !== undefined) this.statusMessage = message;
     decide();
+    if (replacement) return this;
     return message !== undefined
       ? (origWriteHead as (s: number, m: string) => ServerResponse).call(this, statusCode, message)
       : origWriteHead.call(this, statusCode);
@@ -161,6 +210,11 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): v
 
   res.write = function (this: ServerResponse, chunk: unknown, encoding?: unknown, cb?: unknown) {
     take(chunk, encoding as BufferEncoding | WriteCallback);
+    if (replacement) {
+      const done = typeof encoding === 'function' ? encoding : cb;
+      if (typeof done === 'function') process.nextTick(done as WriteCallback);
+      return true;
+    }
     return (origWrite as (...a: unknown[]) => boolean).call(this, chunk, encoding, cb);
   } as typeof res.write;
 
@@ -178,6 +232,10 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): v
     res.write = origWrite;
     res.end = origEnd;
     take(chunk, encoding as BufferEncoding | undefined);
+    if (replacement) {
+      sendReplacement(res, replacement, origWriteHead, origEnd, cb);
+      return res;
+    }
     const release = () => {
       (origEnd as (...a: unknown[]) => ServerResponse).call(res, ...[chunk, encoding, cb].filter((a) => a !== undefined));
     };
@@ -209,4 +267,34 @@ export function captureResponse(res: ServerResponse, options: CaptureOptions): v
   } as typeof res.end;
 
   res.once('error', () => abandon('error'));
+
+  return {
+    replace(response: CapturedResponse): boolean {
+      if (res.headersSent || res.writableEnded || decided) return false;
+      decided = true;
+      replacement = response;
+      abandon('replaced');
+      res.writeHead = origWriteHead;
+      res.write = origWrite;
+      res.end = origEnd;
+      sendReplacement(res, response, origWriteHead, origEnd, undefined);
+      // The app is still running and will answer later: nothing it does may reach the client now.
+      const self = () => res;
+      const done = (...args: unknown[]) => {
+        const cb = args.find((a) => typeof a === 'function') as WriteCallback | undefined;
+        if (cb) process.nextTick(cb);
+        return res;
+      };
+      Object.assign(res, {
+        setHeader: self,
+        removeHeader: () => undefined,
+        appendHeader: self,
+        writeHead: self,
+        flushHeaders: () => undefined,
+        write: (...args: unknown[]) => (done(...args), true),
+        end: done,
+      });
+      return true;
+    },
+  };
 }

@@ -1,0 +1,1 @@
+export { cache, addCacheTags, cacheOf, purgeTags, type ExpressCacheOptions } from './cache-middleware';

@@ -1,0 +1,1 @@
+export { cache, addCacheTags, cacheOf, purgeTags, type KoaCacheOptions } from './cache-middleware';
