@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { RedisKit, RedisKitOptions } from '@rediskit/core';
+import type { RedisKit, RedisKitOptions, SessionOptions } from '@rediskit/core';
 
 /**
  * Options of `RedisKitModule.forRoot()` / `forRootAsync()`: either an
@@ -17,8 +17,8 @@ export interface RedisKitModuleOptions {
   rateLimit?: Record<string, unknown>;
   /** Defaults for `@Idempotent()` routes. */
   idempotency?: Record<string, unknown>;
-  /** Options of the session service. */
-  session?: Record<string, unknown>;
+  /** Options of `RedisSessionService` (ttl, absoluteLifetime, userId, encryption, ...). */
+  session?: SessionOptions;
 }
 
 export const {

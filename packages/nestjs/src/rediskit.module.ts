@@ -6,6 +6,7 @@ import {
   RedisKitConfigurableModule,
   type RedisKitModuleOptions,
 } from './rediskit.module-definition';
+import { RedisSessionService } from './session';
 
 const OWNED = Symbol('rediskit:owned');
 
@@ -44,8 +45,9 @@ function contextFrom(options: RedisKitModuleOptions): RedisKit {
   providers: [
     { provide: REDISKIT, useFactory: contextFrom, inject: [REDISKIT_MODULE_OPTIONS] },
     { provide: REDISKIT_OPTIONS, useExisting: REDISKIT_MODULE_OPTIONS },
+    RedisSessionService,
   ],
-  exports: [REDISKIT, REDISKIT_OPTIONS],
+  exports: [REDISKIT, REDISKIT_OPTIONS, RedisSessionService],
 })
 export class RedisKitModule extends RedisKitConfigurableModule implements OnApplicationShutdown {
   constructor(@Inject(REDISKIT) private readonly kit: RedisKit) {

@@ -200,7 +200,7 @@ export class SessionEngine {
       if (!isPlainRecord(session)) {
         throw new RedisKitError('ERR_REDISKIT_SERIALIZE', 'a session must be an object');
       }
-      const ttl = this.ttlFor(session, options.ttl);
+      const ttl = this.ttlFor(session, options);
       const memo = this.recent.take(id);
       if (ttl <= 0) {
         await this.remove(id, budget);
@@ -267,7 +267,7 @@ export class SessionEngine {
       if (!isPlainRecord(session)) {
         throw new RedisKitError('ERR_REDISKIT_SERIALIZE', 'a session must be an object');
       }
-      const ttl = this.ttlFor(session, options.ttl);
+      const ttl = this.ttlFor(session, options);
       const memo = this.recent.take(id);
       if (ttl <= 0) {
         await this.remove(id, budget);
@@ -656,14 +656,15 @@ export class SessionEngine {
     return Math.min(Math.max(ttl, 1000), DAY);
   }
 
-  private ttlFor(session: SessionRecord, explicit: number | undefined): number {
+  private ttlFor(session: SessionRecord, options: WriteOptions): number {
+    const explicit = options.ttl;
     if (explicit !== undefined) {
       if (typeof explicit !== 'number' || Number.isNaN(explicit)) {
         throw new RedisKitError('ERR_REDISKIT_INVALID_OPTION', `session ttl must be a number of ms; got ${String(explicit)}`);
       }
       return Math.floor(explicit);
     }
-    const expires = cookieExpiresMs(session['cookie']);
+    const expires = options.whole ? undefined : cookieExpiresMs(session['cookie']);
     if (expires !== undefined) return expires - Date.now();
     const ttl = typeof this.options.ttl === 'function' ? this.options.ttl(session) : this.options.ttl;
     if (typeof ttl !== 'number' || !Number.isFinite(ttl)) {
