@@ -23,8 +23,10 @@ let expressSessionModule: ExpressSessionModule | undefined;
 function expressSession(): ExpressSessionModule {
   if (expressSessionModule) return expressSessionModule;
   try {
-    const load = typeof require === 'function' ? require : createRequire(import.meta.url);
-    expressSessionModule = load('express-session') as ExpressSessionModule;
+    // __filename in the CommonJS build; import.meta.url in the ES module build
+    // (a bare `require` would be a bundler shim that refuses dynamic requires).
+    const here = typeof __filename === 'string' ? __filename : import.meta.url;
+    expressSessionModule = createRequire(here)('express-session') as ExpressSessionModule;
     return expressSessionModule;
   } catch (error) {
     throw new RedisKitError('ERR_REDISKIT_PEER_MISSING', 'RedisSessionStore needs express-session: npm install express-session', {
