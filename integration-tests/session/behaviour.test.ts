@@ -1,34 +1,33 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { createRedisKit, type RedisKit } from '@rediskit/core';
-import { sharedRedisUrl, uniquePrefix, waitFor } from '@rediskit/testing';
-import { Redis } from 'ioredis';
+import { sharedClusterNodes, sharedRedisUrl, uniquePrefix, waitFor } from '@rediskit/testing';
 import request from 'supertest';
 import { ADAPTERS } from '../harness';
 import { createSessionApp, type SessionApp, type SessionAppOptions } from './apps';
 import { cookieHeader, record, sessionKey, setsCookie } from './helpers';
 
 // One behaviour suite, the same routes on express-session, koa-session and a
-// Nest app (express-session with the RedisSessionService engine).
-describe.each(ADAPTERS)('sessions through %s', (adapter) => {
-  let url: string;
-  let admin: Redis;
+// Nest app (express-session with the RedisSessionService engine), on a
+// standalone Redis and on the local Cluster.
+const TOPOLOGIES = process.env.REDISKIT_TEST_NO_CLUSTER === '1' ? ['standalone'] : ['standalone', 'cluster'];
+const CASES = ADAPTERS.flatMap((adapter) => TOPOLOGIES.map((topology) => [adapter, topology] as const));
+
+describe.each(CASES)('sessions through %s on %s Redis', (adapter, topology) => {
   const kits: RedisKit[] = [];
   const apps: SessionApp[] = [];
 
-  beforeAll(async () => {
-    url = await sharedRedisUrl();
-    admin = new Redis(url);
-  });
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((a) => a.close()));
   });
   afterAll(async () => {
     await Promise.all(kits.map((k) => k.close()));
-    admin.disconnect();
   });
 
   async function app(options: SessionAppOptions = {}): Promise<SessionApp> {
-    const kit = createRedisKit({ url, prefix: uniquePrefix(`s-${adapter}`), operationTimeout: 2000, logger: false });
+    const connection =
+      topology === 'cluster' ? { cluster: { nodes: await sharedClusterNodes() } } : { url: await sharedRedisUrl() };
+    const kit = createRedisKit({ ...connection, prefix: uniquePrefix(`s-${adapter}`), operationTimeout: 3000, logger: false });
     kits.push(kit);
     await kit.ready();
     const a = await createSessionApp(adapter, kit, options);
@@ -57,7 +56,7 @@ describe.each(ADAPTERS)('sessions through %s', (adapter) => {
     const a = await app({ maxAge: 3_600_000 });
     const { cookie, sid } = await login(a, 'alice');
     expect(await me(a, cookie)).toEqual({ user: 'alice', views: 0 });
-    const pttl = await admin.pttl(sessionKey(a.engine, sid));
+    const pttl = await a.engine.kit.exec((r) => r.pttl(sessionKey(a.engine, sid)));
     // koa-session asks for maxAge + 10 s, still within 1% of an hour
     expect(Math.abs(pttl - 3_600_000)).toBeLessThan(36_000);
     await request(a.url).post('/visit').set('Cookie', cookie).expect(200, { views: 1 });
@@ -84,7 +83,7 @@ describe.each(ADAPTERS)('sessions through %s', (adapter) => {
     const destroyed = record(a.engine.kit, 'session:destroyed');
     const { cookie, sid } = await login(a, 'carol');
     await request(a.url).post('/logout').set('Cookie', cookie).expect(200);
-    expect(await admin.exists(sessionKey(a.engine, sid))).toBe(0);
+    expect(await a.engine.kit.exec((r) => r.exists(sessionKey(a.engine, sid)))).toBe(0);
     expect(await me(a, cookie)).toEqual({ user: null, views: null });
     expect(destroyed.map((e) => e.reason)).toContain('destroy');
   });
@@ -105,7 +104,7 @@ describe.each(ADAPTERS)('sessions through %s', (adapter) => {
     expect(slowRes.body).toEqual({ views: 1 });
     // its save was refused: still logged out, nothing in Redis
     expect(refused).toEqual([{ handle: a.engine.handleOf(sid) }]);
-    expect(await admin.exists(sessionKey(a.engine, sid))).toBe(0);
+    expect(await a.engine.kit.exec((r) => r.exists(sessionKey(a.engine, sid)))).toBe(0);
     expect(await me(a, cookie)).toEqual({ user: null, views: null });
     expect(await a.engine.countSessions('dave')).toBe(0);
   });
@@ -145,5 +144,19 @@ describe.each(ADAPTERS)('sessions through %s', (adapter) => {
     });
     expect(requests).toBeGreaterThan(1);
     expect(await a.engine.countSessions('gina')).toBe(0);
+  });
+
+  it('a tampered encrypted session reads as anonymous, not as an error page', async () => {
+    const a = await app({ session: { encryption: { keys: [randomBytes(32)] } } });
+    const rejected = record(a.engine.kit, 'session:rejected');
+    const { cookie, sid } = await login(a, 'hugo');
+    expect(await me(a, cookie)).toEqual({ user: 'hugo', views: 0 });
+    const key = sessionKey(a.engine, sid);
+    const raw = (await a.engine.kit.exec((r) => r.hgetBuffer(key, 'd')))!;
+    expect(raw.includes(Buffer.from('hugo'))).toBe(false);
+    raw[raw.length - 1] ^= 0xff;
+    await a.engine.kit.exec((r) => r.hset(key, 'd', raw));
+    expect(await me(a, cookie)).toEqual({ user: null, views: null });
+    expect(rejected.map((r) => r.reason)).toContain('tampered');
   });
 });
