@@ -59,8 +59,9 @@ export interface SessionOptions {
   tombstoneTtl?: number;
   /**
    * Skip a touch when the stored expiry is less than this many ms older than
-   * the new one (the read in the same process saw it). Default 0: every touch
-   * writes. With 60 000, most requests cost one Redis round trip.
+   * the new one (the read in the same process saw it), and never for more
+   * than half the session's lifetime. Default 0: every touch writes. With
+   * 60 000, most requests cost one Redis round trip.
    */
   touchAfter?: number;
   /**

@@ -203,6 +203,20 @@ describe('touch', () => {
     // no read before it in this process: the touch writes
     expect(await s.touch(id, { n: 1, cookie: cookie(HOUR) })).toBe('touched');
   });
+
+  it('never skips for more than half the lifetime (a short cookie maxAge with a long touchAfter)', async () => {
+    const s = await engine({ touchAfter: 60_000 });
+    const id = newId();
+    await s.set(id, { n: 1, cookie: cookie(10_000) });
+    await s.get(id);
+    // the stored expiry is ~0 ms older than the new one: skipped
+    expect(await s.touch(id, { n: 1, cookie: cookie(10_000) })).toBe('skipped');
+    const stored = (await s.get(id))!['cookie'] as { expires: Date };
+    await s.get(id);
+    // as a request 6 s later sees it (more than half of the 10 s lifetime): it must write
+    const later = { originalMaxAge: 10_000, expires: new Date(stored.expires.getTime() + 6_000) };
+    expect(await s.touch(id, { n: 1, cookie: later }, { ttl: 10_000 })).toBe('touched');
+  });
 });
 
 describe('destroy and the logout race', () => {

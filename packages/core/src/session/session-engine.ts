@@ -275,7 +275,10 @@ export class SessionEngine {
       }
       const rawCookie = session['cookie'];
       const newExpires = cookieExpiresMs(rawCookie) ?? Date.now() + ttl;
-      if (this.options.touchAfter > 0 && memo?.expires !== undefined && newExpires - memo.expires < this.options.touchAfter) {
+      // Never skip for more than half the lifetime: a cookie maxAge shorter
+      // than touchAfter must not let an active session expire between touches.
+      const skipWithin = Math.min(this.options.touchAfter, ttl / 2);
+      if (skipWithin > 0 && memo?.expires !== undefined && newExpires - memo.expires < skipWithin) {
         return 'skipped';
       }
       const c = !options.whole && rawCookie && typeof rawCookie === 'object' ? this.encode(id, 'c', plainCookie(rawCookie)) : '';
