@@ -36,6 +36,11 @@ function decodeKey(where: string, key: SessionKey, index: number): Buffer {
  * opens. Each value carries a 4-byte key id (a hash of the key, not the key),
  * a random 96-bit IV and the 128-bit tag; the additional data binds a value to
  * its session id and field, so a value copied to another session does not open.
+ *
+ * @example
+ * const cipher = new SessionCipher('sessions', [process.env.KEY_2025!, process.env.KEY_2024!]);
+ * const sealed = cipher.seal(Buffer.from('{"a":1}'), 'd\0' + id);
+ * const opened = cipher.open(sealed, 'd\0' + id); // { ok: true, plain } or { ok: false, reason }
  */
 export class SessionCipher {
   private readonly keys: Array<{ id: Buffer; key: Buffer }>;

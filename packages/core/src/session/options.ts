@@ -106,7 +106,12 @@ export const SESSION_OPTION_NAMES = [
 
 const DAY = 86_400_000;
 
-/** `session.userId`, else passport's `session.passport.user`, when it is a string or number. */
+/**
+ * `session.userId`, else passport's `session.passport.user`, when it is a string or number.
+ *
+ * @example
+ * defaultSessionUserId({ passport: { user: 42 } }); // 42
+ */
 export const defaultSessionUserId: SessionUserId = (session) => {
   const direct = session['userId'];
   if (typeof direct === 'string' || typeof direct === 'number') return direct;
@@ -118,7 +123,12 @@ export const defaultSessionUserId: SessionUserId = (session) => {
   return undefined;
 };
 
-/** Validates session options and applies defaults; throws a coded RedisKitError. */
+/**
+ * Validates session options and applies defaults; throws a coded RedisKitError.
+ *
+ * @example
+ * const resolved = resolveSessionOptions('RedisSessionStore', { ttl: 3_600_000 }); // frozen, defaults filled in
+ */
 export function resolveSessionOptions(where: string, options: SessionOptions = {}, extra: readonly string[] = []): ResolvedSessionOptions {
   assertKnownOptions(where, options, [...SESSION_OPTION_NAMES, ...extra]);
   let ttl: ResolvedSessionOptions['ttl'];

@@ -14,7 +14,12 @@ export interface SessionSerializer {
   parse(text: string): unknown;
 }
 
-/** The default: plain JSON, the format express-session's MemoryStore and connect-redis use. */
+/**
+ * The default: plain JSON, the format express-session's MemoryStore and connect-redis use.
+ *
+ * @example
+ * new RedisSessionStore(kit, { serializer: jsonSerializer });
+ */
 export const jsonSerializer: SessionSerializer = Object.freeze({
   stringify: (value: unknown) => JSON.stringify(value),
   parse: (text: string) => JSON.parse(text) as unknown,
@@ -27,6 +32,9 @@ const FORBIDDEN = ['__proto__', 'constructor', 'prototype'];
  * so stored data cannot reach a prototype through code that merges or
  * assigns it later (koa-session assigns each key with Reflect.set, which
  * would call the `__proto__` setter). Runs after every serializer.
+ *
+ * @example
+ * stripPrototypeKeys(JSON.parse('{"a":1,"__proto__":{"admin":true}}')); // { a: 1 }
  */
 export function stripPrototypeKeys<T>(value: T): T {
   const stack: unknown[] = [value];
