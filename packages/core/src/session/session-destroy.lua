@@ -3,7 +3,7 @@
   under the same hash tag so that a save still in flight for this id (a slow
   request that loaded the session before the logout) is refused.
 
-  KEYS[1] session hash
+  KEYS[1] session value (format in session-save.lua)
   KEYS[2] tombstone of this session id
   ARGV[1] tombstone ttl in ms, 0 for none
   ARGV[2] expected owner: only delete when the session belongs to this user
@@ -13,17 +13,26 @@
     -1 owned by someone else (nothing written)
   Errors: none
 ]]
-local owner = redis.call('HGET', KEYS[1], 'u')
-if ARGV[2] ~= '' and owner ~= ARGV[2] then
-  if owner == false then
-    -- gone already; a late save must still not bring it back
-    if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[1]) end
-    return { 0, '' }
+local current = redis.call('GET', KEYS[1])
+local owner = ''
+if current then
+  local f = {}
+  local pos = 1
+  for n = 1, 8 do
+    local stop = string.find(current, ':', pos, true)
+    f[n] = string.sub(current, pos, stop - 1)
+    pos = stop + 1
   end
-  return { -1, owner }
+  owner = string.sub(current, pos, pos + tonumber(f[6]) - 1)
+  if ARGV[2] ~= '' and owner ~= ARGV[2] then
+    return { -1, owner }
+  end
+  redis.call('DEL', KEYS[1])
 end
-local existed = redis.call('DEL', KEYS[1])
 if tonumber(ARGV[1]) > 0 then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 end
-return { existed, owner or '' }
+if current then
+  return { 1, owner }
+end
+return { 0, '' }

@@ -7,6 +7,7 @@ import { createRedisKit, type RedisKit } from '../redis/redis-kit';
 import type { RedisKitEventMap } from '../events';
 import { SessionEngine } from './session-engine';
 import type { SessionOptions } from './options';
+import { parseStoredValue } from './stored-value';
 
 const HOUR = 3_600_000;
 const kits: RedisKit[] = [];
@@ -44,6 +45,10 @@ function record<K extends keyof RedisKitEventMap>(kit: RedisKit, name: K): Array
 }
 
 const keyOf = (s: SessionEngine, id: string) => s.kit.keys.entity('sess', id).key();
+const storedOf = async (s: SessionEngine, id: string) => parseStoredValue((await admin.getBuffer(keyOf(s, id)))!)!;
+/** Writes a value the way the save script lays it out, bypassing the engine (a corrupted or hostile store). */
+const writeRaw = (s: SessionEngine, id: string, data: string) =>
+  admin.set(keyOf(s, id), `R1:1:${Date.now() + HOUR}:0:0:0:0:0:${data}`, 'PX', HOUR);
 
 describe('ttl', () => {
   it('comes from cookie.expires: PTTL within 1% of the cookie maxAge', async () => {
@@ -87,8 +92,8 @@ describe('ttl', () => {
     const id = newId();
     await s.set(id, { n: 1 }, { ttl: 1234 });
     // created and expires-at come from one TIME call in the save script
-    const [t, e] = (await admin.hmget(keyOf(s, id), 't', 'e')).map(Number);
-    expect(e! - t!).toBe(1234);
+    const stored = await storedOf(s, id);
+    expect(stored.expiresAt - stored.createdAt).toBe(1234);
     const pttl = await admin.pttl(keyOf(s, id));
     expect(pttl).toBeLessThanOrEqual(1234);
     expect(pttl).toBeGreaterThan(0);
@@ -138,10 +143,7 @@ describe('get', () => {
   it('drops __proto__ / constructor / prototype keys so they cannot reach a prototype', async () => {
     const s = await engine();
     const id = newId();
-    await s.kit.exec((r) =>
-      r.hset(keyOf(s, id), 'd', '{"a":1,"__proto__":{"polluted":true},"x":{"constructor":{"prototype":{"polluted":true}}}}', 't', '1'),
-    );
-    await admin.pexpire(keyOf(s, id), HOUR);
+    await writeRaw(s, id, '{"a":1,"__proto__":{"polluted":true},"x":{"constructor":{"prototype":{"polluted":true}}}}');
     const back = await s.get(id);
     expect(back).toEqual({ a: 1, x: {} });
     expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
@@ -155,8 +157,7 @@ describe('get', () => {
     const s = await engine();
     const rejected = record(s.kit, 'session:rejected');
     const id = newId();
-    await admin.hset(keyOf(s, id), 'd', 'not json', 't', '1');
-    await admin.pexpire(keyOf(s, id), HOUR);
+    await writeRaw(s, id, 'not json');
     expect(await s.get(id)).toBeNull();
     expect(rejected).toEqual([{ handle: s.handleOf(id), reason: 'unreadable' }]);
   });
@@ -251,8 +252,8 @@ describe('absolute lifetime', () => {
     const s = await engine({ absoluteLifetime: 400 });
     const id = newId();
     await s.set(id, { n: 1, cookie: cookie(HOUR) });
-    const [t, a] = (await admin.hmget(keyOf(s, id), 't', 'a')).map(Number);
-    expect(a! - t!).toBe(400);
+    const stored = await storedOf(s, id);
+    expect(stored.deadline - stored.createdAt).toBe(400);
     // the idle ttl is an hour, the key's TTL is clamped to the deadline
     expect(await admin.pttl(keyOf(s, id))).toBeLessThanOrEqual(400);
     let touches = 0;
@@ -331,9 +332,8 @@ describe('per-user index', () => {
     const before = Number(await admin.zscore(index, id));
     await s.touch(id, { userId: 'fay' }, { ttl: 10 * HOUR });
     const after = Number(await admin.zscore(index, id));
-    const [e] = await admin.hmget(keyOf(s, id), 'e');
     expect(after).toBeGreaterThan(before);
-    expect(after).toBeGreaterThanOrEqual(Number(e));
+    expect(after).toBeGreaterThanOrEqual((await storedOf(s, id)).expiresAt);
     expect(await admin.pttl(index)).toBeGreaterThanOrEqual(10 * HOUR * 0.99);
   });
 
@@ -346,6 +346,17 @@ describe('per-user index', () => {
     expect(await s.countSessions('hal')).toBe(1);
     expect(await s.revokeSessions('gus')).toBe(0);
     expect(await s.get(id)).not.toBeNull();
+  });
+
+  it('keeps owners with separators and multibyte characters intact', async () => {
+    const s = await engine();
+    const id = newId();
+    const owner = 'ü:sér:{x}:名前';
+    await s.set(id, { userId: owner, note: 'R1:0:0', cookie: cookie(HOUR) });
+    expect((await s.get(id))!['note']).toBe('R1:0:0');
+    expect((await s.listSessions(owner)).map((x) => [x.id, x.userId])).toEqual([[id, owner]]);
+    expect(await s.touch(id, { userId: owner, cookie: cookie(2 * HOUR) })).toBe('touched');
+    expect(await s.revokeSessions(owner)).toBe(1);
   });
 
   it('reads the owner from passport by default and can be switched off', async () => {
@@ -368,13 +379,13 @@ describe('encryption at rest', () => {
     const rejected = record(s.kit, 'session:rejected');
     const id = newId();
     await s.set(id, { secret: 'PLAINTEXT-MARKER', cookie: cookie(HOUR) });
-    const raw = await admin.hgetBuffer(keyOf(s, id), 'd');
-    expect(raw!.includes(Buffer.from('PLAINTEXT-MARKER'))).toBe(false);
+    const raw = (await admin.getBuffer(keyOf(s, id)))!;
+    expect(raw.includes(Buffer.from('PLAINTEXT-MARKER'))).toBe(false);
     expect((await s.get(id))!['secret']).toBe('PLAINTEXT-MARKER');
 
-    const tampered = Buffer.from(raw!);
-    tampered[tampered.length - 20] ^= 0x01;
-    await admin.hset(keyOf(s, id), 'd', tampered);
+    const tampered = Buffer.from(raw);
+    tampered[tampered.length - 20] ^= 0x01; // inside the sealed data, which ends the value
+    await admin.set(keyOf(s, id), tampered, 'KEEPTTL');
     expect(await s.get(id)).toBeNull();
     expect(rejected).toEqual([{ handle: s.handleOf(id), reason: 'tampered' }]);
   });
@@ -384,7 +395,7 @@ describe('encryption at rest', () => {
     const [a, b] = [newId(), newId()];
     await s.set(a, { role: 'admin', cookie: cookie(HOUR) });
     await s.set(b, { role: 'guest', cookie: cookie(HOUR) });
-    await admin.hset(keyOf(s, b), 'd', (await admin.hgetBuffer(keyOf(s, a), 'd'))!);
+    await admin.set(keyOf(s, b), (await admin.getBuffer(keyOf(s, a)))!, 'KEEPTTL');
     expect(await s.get(b)).toBeNull();
   });
 

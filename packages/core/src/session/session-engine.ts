@@ -7,6 +7,7 @@ import type { RedisKit } from '../redis/redis-kit';
 import { defineScript, type ScriptArg } from '../redis/script';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions, type SessionRecord } from './options';
 import { isPlainRecord, stripPrototypeKeys } from './serializer';
+import { parseStoredValue, type StoredValue } from './stored-value';
 
 type Status3 = [number, number, string];
 
@@ -122,8 +123,9 @@ function unescapePart(part: string): string {
  *
  * Layout, all under the context prefix `P` and the namespace `N` (default
  * `sess`):
- * - `P:{N:<id>}` a hash: data, cookie, created, expires-at, owner, index bound;
- *   its TTL is the session's idle expiry, clamped to the absolute deadline.
+ * - `P:{N:<id>}` one string: created, expires-at, deadline, owner, index
+ *   bound, cookie and data (format in session-save.lua); its TTL is the
+ *   session's idle expiry, clamped to the absolute deadline.
  * - `P:{N:<id>}:x` a tombstone left by destroy for `tombstoneTtl`: saves of
  *   that id are refused meanwhile (the logout race).
  * - `P:{N.u:<user>}` the owner's index: a sorted set of session ids scored by
@@ -166,9 +168,9 @@ export class SessionEngine {
   /** Reads a session: one Redis command (HMGET). Resolves null when there is none or it cannot be read. */
   async get(id: string): Promise<SessionRecord | null> {
     const key = this.sessionKey(this.checkId(id));
-    let fields: Array<Buffer | null>;
+    let raw: Buffer | null;
     try {
-      fields = await this.kit.exec((redis) => redis.hmgetBuffer(key, 'd', 'c', 'u', 'b'), { operation: 'session get' });
+      raw = await this.kit.exec((redis) => redis.getBuffer(key), { operation: 'session get' });
       this.kit.noteSuccess(FEATURE);
     } catch (error) {
       const coded = toRedisKitError(error, 'session get');
@@ -177,15 +179,11 @@ export class SessionEngine {
       if (open) return null;
       throw coded;
     }
-    const [d, c, u, b] = fields;
-    if (!d) return null;
-    const session = this.decode(id, d, c ?? null);
+    const stored = this.parse(id, raw);
+    if (!stored) return null;
+    const session = this.decode(id, stored);
     if (!session) return null;
-    this.recent.set(id, {
-      expires: cookieExpiresMs(session['cookie']),
-      owner: u ? u.toString('utf8') : '',
-      bound: b ? Number(b.toString()) : 0,
-    });
+    this.recent.set(id, { expires: cookieExpiresMs(session['cookie']), owner: stored.owner, bound: stored.bound });
     return session;
   }
 
@@ -351,8 +349,11 @@ export class SessionEngine {
         else ids.add(unescapePart(part));
       }
       for (let i = 0; i < hashed.length; i += BATCH) {
-        const raws = await Promise.all(hashed.slice(i, i + BATCH).map((key) => this.kit.exec((r) => r.hget(key, 'i'))));
-        for (const raw of raws) if (raw) ids.add(raw);
+        const values = await Promise.all(hashed.slice(i, i + BATCH).map((key) => this.kit.exec((r) => r.getBuffer(key))));
+        for (const value of values) {
+          const rawId = value ? parseStoredValue(value)?.rawId : undefined;
+          if (rawId) ids.add(rawId);
+        }
       }
       return [...ids];
     });
@@ -366,15 +367,14 @@ export class SessionEngine {
       const flush = async () => {
         const keys = batch;
         batch = [];
-        const rows = await Promise.all(
-          keys.map((key) => this.kit.exec((r) => r.hmgetBuffer(key, 'd', 'c', 'i'), { operation: 'session all' })),
-        );
-        rows.forEach(([d, c, raw], n) => {
-          if (!d) return;
+        const values = await Promise.all(keys.map((key) => this.kit.exec((r) => r.getBuffer(key), { operation: 'session all' })));
+        values.forEach((value, n) => {
+          const stored = value ? parseStoredValue(value) : undefined;
+          if (!stored) return;
           const part = keys[n]!.slice(this.sessionKeyHead.length, -1);
-          const id = part.startsWith('#') ? raw?.toString('utf8') : unescapePart(part);
+          const id = part.startsWith('#') ? stored.rawId : unescapePart(part);
           if (!id || out.has(id)) return;
-          const session = this.decode(id, d, c ?? null);
+          const session = this.decode(id, stored);
           if (session) out.set(id, session);
         });
       };
@@ -439,20 +439,19 @@ export class SessionEngine {
   listSessions(userId: string | number, options: { current?: string } = {}): Promise<SessionInfo[]> {
     return this.write('listSessions', async (budget) => {
       const owner = this.checkOwner(userId);
-      const live = await this.liveEntries(owner, ['d', 'c', 't', 'e'], budget);
+      const live = await this.liveEntries(owner, budget);
       const out: SessionInfo[] = [];
-      for (const entry of live) {
-        const [d, c, t, e] = entry.fields;
-        const data = this.decode(entry.id, d!, c ?? null);
+      for (const { id, stored } of live) {
+        const data = this.decode(id, stored);
         if (!data) continue;
         out.push({
-          id: entry.id,
-          handle: this.handleOf(entry.id),
+          id,
+          handle: this.handleOf(id),
           userId: owner,
-          createdAt: Number(t?.toString() ?? 0),
-          expiresAt: Number(e?.toString() ?? 0),
+          createdAt: stored.createdAt,
+          expiresAt: stored.expiresAt,
           data,
-          current: options.current !== undefined && entry.id === options.current,
+          current: options.current !== undefined && id === options.current,
         });
       }
       return out.sort((a, b) => a.createdAt - b.createdAt);
@@ -463,7 +462,7 @@ export class SessionEngine {
   countSessions(userId: string | number): Promise<number> {
     return this.write('countSessions', async (budget) => {
       const owner = this.checkOwner(userId);
-      return (await this.liveEntries(owner, ['d'], budget)).length;
+      return (await this.liveEntries(owner, budget)).length;
     });
   }
 
@@ -557,21 +556,19 @@ export class SessionEngine {
   }
 
   /** Index entries whose session exists and still belongs to `owner`; drops the others from the index. */
-  private async liveEntries(owner: string, fields: string[], budget: Budget) {
+  private async liveEntries(owner: string, budget: Budget): Promise<Array<{ id: string; stored: StoredValue }>> {
     const entries = await this.readIndex(owner, budget);
-    const rows = await Promise.all(
+    const values = await Promise.all(
       entries.map((entry) =>
-        this.kit.exec((r) => r.hmgetBuffer(this.sessionKey(entry.id), 'u', ...fields), {
-          operation: 'session list',
-          timeout: this.left(budget),
-        }),
+        this.kit.exec((r) => r.getBuffer(this.sessionKey(entry.id)), { operation: 'session list', timeout: this.left(budget) }),
       ),
     );
-    const live: Array<{ id: string; fields: Array<Buffer | null> }> = [];
+    const live: Array<{ id: string; stored: StoredValue }> = [];
     const stale: string[] = [];
-    rows.forEach(([u, ...rest], n) => {
+    values.forEach((value, n) => {
       const entry = entries[n]!;
-      if (u && u.toString('utf8') === owner) live.push({ id: entry.id, fields: rest });
+      const stored = value ? parseStoredValue(value) : undefined;
+      if (stored && stored.owner === owner) live.push({ id: entry.id, stored });
       else stale.push(entry.id, entry.score);
     });
     if (stale.length > 0) {
@@ -763,15 +760,22 @@ export class SessionEngine {
     return { ok: true, value: stripPrototypeKeys(value) };
   }
 
-  private decode(id: string, d: Buffer, c: Buffer | null): SessionRecord | null {
-    const data = this.decodeField(id, 'd', d);
+  private parse(id: string, raw: Buffer | null): StoredValue | undefined {
+    if (!raw) return undefined;
+    const stored = parseStoredValue(raw);
+    if (!stored) this.kit.events.emit('session:rejected', { handle: this.handleOf(id), reason: 'unreadable' });
+    return stored;
+  }
+
+  private decode(id: string, stored: StoredValue): SessionRecord | null {
+    const data = this.decodeField(id, 'd', stored.data);
     if (!data.ok) {
       this.kit.events.emit('session:rejected', { handle: this.handleOf(id), reason: data.reason });
       return null;
     }
     const session = data.value;
-    if (c) {
-      const cookie = this.decodeField(id, 'c', c);
+    if (stored.cookie) {
+      const cookie = this.decodeField(id, 'c', stored.cookie);
       if (!cookie.ok) {
         this.kit.events.emit('session:rejected', { handle: this.handleOf(id), reason: cookie.reason });
         return null;

@@ -1,7 +1,7 @@
 --[[
-  Writes a session (data, cookie, owner) and its expiry, unless the id was
-  destroyed recently: a save that a slow request started before a logout
-  finds the tombstone the logout left and writes nothing.
+  Writes a session and its expiry, unless the id was destroyed recently: a
+  save that a slow request started before a logout finds the tombstone the
+  logout left and writes nothing.
 
   The expiry is now + ttl (Redis time), never later than the absolute
   deadline (creation + absolute lifetime), and, for a session with an owner,
@@ -9,8 +9,12 @@
   index lives in another slot; the caller raises the bound first and passes
   it in, so an index entry always outlives its session).
 
-  KEYS[1] session hash (fields d data, c cookie, t created ms, a absolute
-          deadline ms, e expires-at ms, u owner, b index bound ms, i raw id)
+  The value is one string (a hash with values over 64 bytes would take about
+  twice the memory):
+    R1:<created>:<expires-at>:<deadline or 0>:<bound or 0>:<#owner>:<#cookie>:<#raw id>:<owner><cookie><raw id><data>
+  times in ms (Redis clock), lengths in bytes; the parts are binary-safe.
+
+  KEYS[1] session value
   KEYS[2] tombstone of this session id
   ARGV[1] serialized data
   ARGV[2] serialized cookie, or '' for none
@@ -33,43 +37,46 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ttl = tonumber(ARGV[3])
 local owner = ARGV[4]
 local absolute = tonumber(ARGV[5])
-local cur = redis.call('HMGET', KEYS[1], 't', 'a', 'u', 'b')
-local created = tonumber(cur[1])
+
+local created, deadline, storedBound, previous
+local current = redis.call('GET', KEYS[1])
+if current then
+  local f = {}
+  local pos = 1
+  for n = 1, 8 do
+    local stop = string.find(current, ':', pos, true)
+    f[n] = string.sub(current, pos, stop - 1)
+    pos = stop + 1
+  end
+  created = tonumber(f[2])
+  deadline = tonumber(f[4])
+  if deadline == 0 then deadline = nil end
+  storedBound = tonumber(f[5])
+  previous = string.sub(current, pos, pos + tonumber(f[6]) - 1)
+end
 local isNew = created == nil
 if isNew then created = now end
-local deadline = tonumber(cur[2])
+previous = previous or ''
 if deadline == nil and absolute > 0 then deadline = created + absolute end
 local expireAt = now + ttl
 if deadline ~= nil and expireAt > deadline then expireAt = deadline end
-local previous = cur[3] or ''
 if expireAt <= now then
   redis.call('DEL', KEYS[1])
   return { 4, 0, previous }
 end
 local bound = tonumber(ARGV[6])
 if owner ~= '' then
-  if previous == owner then
-    local stored = tonumber(cur[4])
-    if stored ~= nil and stored > bound then bound = stored end
-  end
+  if previous == owner and storedBound ~= nil and storedBound > bound then bound = storedBound end
   if bound < expireAt then
     return { 3, expireAt, previous }
   end
-end
-redis.call('HSET', KEYS[1], 'd', ARGV[1], 't', created, 'e', expireAt)
-if ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[1], 'c', ARGV[2])
 else
-  redis.call('HDEL', KEYS[1], 'c')
+  bound = 0
 end
-if deadline ~= nil then redis.call('HSET', KEYS[1], 'a', deadline) end
-if owner ~= '' then
-  redis.call('HSET', KEYS[1], 'u', owner, 'b', bound)
-else
-  redis.call('HDEL', KEYS[1], 'u', 'b')
-end
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[1], 'i', ARGV[7]) end
-redis.call('PEXPIREAT', KEYS[1], expireAt)
+local value = 'R1:' .. string.format('%.0f', created) .. ':' .. string.format('%.0f', expireAt) .. ':'
+  .. string.format('%.0f', deadline or 0) .. ':' .. string.format('%.0f', bound) .. ':'
+  .. #owner .. ':' .. #ARGV[2] .. ':' .. #ARGV[7] .. ':' .. owner .. ARGV[2] .. ARGV[7] .. ARGV[1]
+redis.call('SET', KEYS[1], value, 'PXAT', string.format('%.0f', expireAt))
 if isNew then
   return { 1, expireAt, previous }
 end
