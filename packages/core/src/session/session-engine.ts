@@ -165,7 +165,7 @@ export class SessionEngine {
     return createHash('sha256').update('rediskit-session\0').update(id).digest('base64url').slice(0, 16);
   }
 
-  /** Reads a session: one Redis command (HMGET). Resolves null when there is none or it cannot be read. */
+  /** Reads a session: one Redis command (GET). Resolves null when there is none or it cannot be read. */
   async get(id: string): Promise<SessionRecord | null> {
     const key = this.sessionKey(this.checkId(id));
     let raw: Buffer | null;
