@@ -3,6 +3,7 @@ import { coreFeature } from './core';
 import { idempotencyFeature } from './idempotency';
 import { lockFeature } from './lock';
 import { rateLimitFeature } from './rate-limit';
+import { sessionFeature } from './session';
 import { structuresFeature } from './structures';
 import type { DemoFeature } from './types';
 
@@ -13,6 +14,7 @@ export const features: DemoFeature[] = [
   idempotencyFeature,
   lockFeature,
   rateLimitFeature,
+  sessionFeature,
   structuresFeature,
 ];
 export type { DemoFeature, DemoRoute } from './types';

@@ -22,3 +22,4 @@ export {
   type NestCacheOptions,
   type TagSource,
 } from './cache';
+export { RedisSessionService } from './session';

@@ -5,6 +5,7 @@ import type { CacheOptions } from '@rediskit/core';
 import type { HttpRateLimitOptions } from '@rediskit/core';
 import type { IdempotencyOptions } from '@rediskit/core';
 import type { LockManagerOptions } from '@rediskit/core';
+import type { SessionOptions } from '@rediskit/core';
 
 /**
  * Options of `RedisKitModule.forRoot()` / `forRootAsync()`: either an
@@ -22,8 +23,8 @@ export interface RedisKitModuleOptions {
   rateLimit?: HttpRateLimitOptions<any>;
   /** Defaults for `@Idempotent()` routes (validated at startup; `principal` gets the Express request). */
   idempotency?: IdempotencyOptions<any>;
-  /** Options of the session service. */
-  session?: Record<string, unknown>;
+  /** Options of `RedisSessionService` (ttl, absoluteLifetime, userId, encryption, ...). */
+  session?: SessionOptions;
   /** Defaults of the injectable `LockService` (ttl, timeout, retry, ...). */
   lock?: LockManagerOptions;
 }

@@ -8,6 +8,7 @@ import {
   RedisKitConfigurableModule,
   type RedisKitModuleOptions,
 } from './rediskit.module-definition';
+import { RedisSessionService } from './session';
 
 const OWNED = Symbol('rediskit:owned');
 
@@ -49,12 +50,14 @@ function contextFrom(options: RedisKitModuleOptions): RedisKit {
     // Feature services, one line each.
     LockService,
     StructuresService,
+    RedisSessionService,
   ],
   exports: [
     REDISKIT,
     REDISKIT_OPTIONS,
     LockService,
     StructuresService,
+    RedisSessionService,
   ],
 })
 export class RedisKitModule extends RedisKitConfigurableModule implements OnApplicationShutdown {

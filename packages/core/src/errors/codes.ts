@@ -25,6 +25,11 @@ export const ERROR_CODES = {
   ERR_REDISKIT_SERIALIZE: 'A value could not be serialized or deserialized.',
   // Call arguments (thrown before anything is sent to Redis)
   ERR_REDISKIT_INVALID_ARGUMENT: 'An argument of a call has the wrong type or an out-of-range value.',
+  // Sessions
+  ERR_REDISKIT_SESSION_INDEX_DISABLED: 'A per-user session operation was called while the per-user index is off (userId: false).',
+  ERR_REDISKIT_SESSION_REVOKE_INCOMPLETE: 'Some sessions of the user could not be revoked (Redis failed midway); retry, it is idempotent.',
+  // Optional peer dependencies
+  ERR_REDISKIT_PEER_MISSING: 'An optional peer dependency the called feature needs is not installed.',
 } as const;
 
 /** A code carried by {@link RedisKitError}. */

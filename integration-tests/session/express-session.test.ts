@@ -1,0 +1,186 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createRedisKit, isRedisKitError, type RedisKit } from '@rediskit/core';
+import { RedisSessionStore } from '@rediskit/express';
+import { sharedRedisUrl, uniquePrefix, waitFor } from '@rediskit/testing';
+import type { SessionData } from 'express-session';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { createSessionApp, type SessionApp, type SessionAppOptions } from './apps';
+import { cookieHeader, sessionKey, setsCookie } from './helpers';
+
+let url: string;
+let admin: Redis;
+const kits: RedisKit[] = [];
+const apps: SessionApp[] = [];
+
+beforeAll(async () => {
+  url = await sharedRedisUrl();
+  admin = new Redis(url);
+});
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
+afterAll(async () => {
+  await Promise.all(kits.map((k) => k.close()));
+  admin.disconnect();
+});
+
+async function kitFor(label: string): Promise<RedisKit> {
+  const kit = createRedisKit({ url, prefix: uniquePrefix(label), operationTimeout: 2000, logger: false });
+  kits.push(kit);
+  await kit.ready();
+  return kit;
+}
+
+async function app(options: SessionAppOptions = {}): Promise<SessionApp> {
+  const a = await createSessionApp('express', await kitFor('xs'), options);
+  apps.push(a);
+  return a;
+}
+
+/** Counts the store calls express-session makes, still calling through to Redis. */
+function countCalls(store: RedisSessionStore) {
+  const calls = { set: 0, touch: 0 };
+  const set = store.set.bind(store);
+  const touch = store.touch.bind(store);
+  store.set = (...args: Parameters<typeof set>) => {
+    calls.set++;
+    return set(...args);
+  };
+  store.touch = (...args: Parameters<typeof touch>) => {
+    calls.touch++;
+    return touch(...args);
+  };
+  return calls;
+}
+
+async function loginAndSid(a: SessionApp, user: string) {
+  const res = await request(a.url).post(`/login?user=${user}`).expect(200);
+  const cookie = cookieHeader(res);
+  const sid = (await request(a.url).get('/sid').set('Cookie', cookie).expect(200)).body.sid as string;
+  return { cookie, sid };
+}
+
+async function storedExpires(a: SessionApp, sid: string): Promise<number> {
+  const s = (await a.engine.get(sid)) as unknown as SessionData;
+  expect(s.cookie.expires).toBeInstanceOf(Date);
+  return (s.cookie.expires as Date).getTime();
+}
+
+describe('express-session flows', () => {
+  it('resave: false + saveUninitialized: false: unmodified requests touch (no rewrite, no cookie), changes save', async () => {
+    const a = await app({ maxAge: 3_600_000 });
+    const calls = countCalls(a.store as RedisSessionStore);
+    const anonymous = await request(a.url).get('/me').expect(200);
+    expect(setsCookie(anonymous, 'connect.sid')).toBe(false);
+    expect(calls).toEqual({ set: 0, touch: 0 });
+
+    const { cookie, sid } = await loginAndSid(a, 'alice');
+    expect(calls.set).toBe(1);
+    const before = await storedExpires(a, sid);
+    const t0 = Date.now();
+    await waitFor('the clock to move', async () => Date.now() > t0 + 20, 5000, 5);
+
+    const touched = await request(a.url).get('/me').set('Cookie', cookie).expect(200);
+    expect(setsCookie(touched, 'connect.sid')).toBe(false); // rolling is off
+    expect(calls.set).toBe(1);
+    expect(calls.touch).toBeGreaterThanOrEqual(2); // GET /sid and GET /me
+    expect(await storedExpires(a, sid)).toBeGreaterThan(before);
+    expect(await admin.pttl(sessionKey(a.engine, sid))).toBeGreaterThan(3_600_000 * 0.99);
+
+    await request(a.url).post('/visit').set('Cookie', cookie).expect(200, { views: 1 });
+    expect(calls.set).toBe(2);
+  });
+
+  it('rolling: true re-sends the cookie on every response and moves the stored expiry with it', async () => {
+    const a = await app({ maxAge: 3_600_000, expressSession: { rolling: true } });
+    const { cookie, sid } = await loginAndSid(a, 'bob');
+    const before = await storedExpires(a, sid);
+    const t0 = Date.now();
+    await waitFor('the clock to move', async () => Date.now() > t0 + 20, 5000, 5);
+    const res = await request(a.url).get('/me').set('Cookie', cookie).expect(200, { user: 'bob', views: 0 });
+    expect(setsCookie(res, 'connect.sid')).toBe(true);
+    const sent = Date.parse(/Expires=([^;]+)/.exec((res.headers['set-cookie'] as unknown as string[])[0]!)![1]!);
+    const stored = await storedExpires(a, sid);
+    expect(stored).toBeGreaterThan(before);
+    // the browser cookie and the stored cookie say the same (to the second the header carries)
+    expect(Math.abs(stored - sent)).toBeLessThan(1000);
+  });
+
+  it('a browser-session cookie (no maxAge) gets the ttl option, else one day', async () => {
+    const a = await app({ maxAge: null, session: { ttl: 7_200_000 } });
+    const { sid } = await loginAndSid(a, 'carol');
+    const pttl = await admin.pttl(sessionKey(a.engine, sid));
+    expect(pttl).toBeLessThanOrEqual(7_200_000);
+    expect(pttl).toBeGreaterThan(7_200_000 * 0.99);
+
+    const b = await app({ maxAge: null });
+    const other = await loginAndSid(b, 'carol');
+    expect(await admin.pttl(sessionKey(b.engine, other.sid))).toBeGreaterThan(86_400_000 * 0.99);
+  });
+});
+
+describe('the express-session Store contract', () => {
+  const cookie = () => ({ originalMaxAge: 3_600_000, expires: new Date(Date.now() + 3_600_000), httpOnly: true, path: '/' });
+  const cb = <T>(fn: (done: (err: unknown, value?: T) => void) => void) =>
+    new Promise<T | undefined>((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+
+  it('answers every method by callback and by promise', async () => {
+    const store = new RedisSessionStore(await kitFor('contract'));
+    const data = { cookie: cookie(), userId: 'dora' } as unknown as SessionData;
+    await cb<void>((done) => store.set('a', data, done));
+    await store.set('b', data);
+    expect((await cb<SessionData | null>((done) => store.get('a', done)))!.cookie.expires).toBeInstanceOf(Date);
+    expect(((await store.get('b')) as unknown as { userId: string }).userId).toBe('dora');
+    await cb<void>((done) => store.touch('a', { ...data, cookie: cookie() } as SessionData, done));
+    expect(await cb<number>((done) => store.length(done))).toBe(2);
+    expect((await cb<string[]>((done) => store.ids(done)))!.sort()).toEqual(['a', 'b']);
+    const all = (await cb<SessionData[]>((done) => store.all(done))) as unknown as Array<{ id: string; userId: string }>;
+    expect(all.map((s) => [s.id, s.userId]).sort()).toEqual([
+      ['a', 'dora'],
+      ['b', 'dora'],
+    ]);
+    await cb<void>((done) => store.destroy('a', done));
+    expect(await store.get('a')).toBeNull();
+    await cb<void>((done) => store.touch('a', data, done)); // never re-creates
+    expect(await store.get('a')).toBeNull();
+    await cb<void>((done) => store.clear(done));
+    expect(await store.length()).toBe(0);
+  });
+
+  it('passes errors to the callback and rejects the promise', async () => {
+    const store = new RedisSessionStore(await kitFor('contract-err'));
+    const bad = { cookie: cookie(), n: BigInt(1) } as unknown as SessionData;
+    await expect(cb<void>((done) => store.set('x', bad, done))).rejects.toMatchObject({ code: 'ERR_REDISKIT_SERIALIZE' });
+    await expect(store.set('x', bad)).rejects.toMatchObject({ code: 'ERR_REDISKIT_SERIALIZE' });
+  });
+
+  it('load() builds an express-session Session with a Date expiry', async () => {
+    const store = new RedisSessionStore(await kitFor('contract-load'));
+    await store.set('s1', { cookie: cookie(), userId: 'eve' } as unknown as SessionData);
+    const loaded = await new Promise<SessionData & { id: string }>((resolve, reject) =>
+      store.load('s1', (err, s) => (err ? reject(err) : resolve(s as SessionData & { id: string }))),
+    );
+    expect(loaded.id).toBe('s1');
+    expect((loaded as unknown as { userId: string }).userId).toBe('eve');
+    expect(loaded.cookie.expires).toBeInstanceOf(Date);
+    expect(typeof (loaded as unknown as { save: unknown }).save).toBe('function');
+  });
+
+  it('validates options at construction and takes a shared engine', async () => {
+    const kit = await kitFor('contract-opts');
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+        return 'ok';
+      } catch (error) {
+        return isRedisKitError(error) ? error.code : String(error);
+      }
+    };
+    expect(code(() => new RedisSessionStore(kit, { ttl: -5 }))).toBe('ERR_REDISKIT_INVALID_OPTION');
+    expect(code(() => new RedisSessionStore(kit, { ttll: 5 } as never))).toBe('ERR_REDISKIT_UNKNOWN_OPTION');
+    const store = new RedisSessionStore(kit, { namespace: 'shared' });
+    expect(code(() => new RedisSessionStore(store.engine, {}))).toBe('ERR_REDISKIT_INVALID_OPTION');
+    expect(new RedisSessionStore(store.engine).engine).toBe(store.engine);
+  });
+});

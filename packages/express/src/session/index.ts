@@ -1,0 +1,1 @@
+export { RedisSessionStore } from './redis-session-store';

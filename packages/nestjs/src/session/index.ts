@@ -1,0 +1,1 @@
+export { RedisSessionService } from './redis-session.service';
