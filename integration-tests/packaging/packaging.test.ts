@@ -9,11 +9,39 @@ import { fileURLToPath } from 'node:url';
 // formats and the declaration files exist. `npm test` builds first.
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PACKAGES: Record<string, string[]> = {
-  '@rediskit/core': ['createRedisKit', 'RedisKit', 'RedisKitError', 'KeySpace', 'defineScript', 'LUA'],
+  '@rediskit/core': [
+    'createRedisKit',
+    'RedisKit',
+    'RedisKitError',
+    'KeySpace',
+    'defineScript',
+    'LUA',
+    'captureResponse',
+    'createCache',
+    'createRateLimiter',
+    'RateLimiter',
+    'createIdempotency',
+    'createLockManager',
+    'createSessionEngine',
+    'structures',
+    'createCounter',
+  ],
   '@rediskit/testing': ['startRedis', 'startCluster', 'startSentinel', 'uniquePrefix'],
-  '@rediskit/express': ['attachRedisKit', 'getRedisKit'],
-  '@rediskit/koa': ['attachRedisKit', 'getRedisKit'],
-  '@rediskit/nestjs': ['RedisKitModule', 'InjectRedisKit', 'REDISKIT'],
+  '@rediskit/express': ['attachRedisKit', 'getRedisKit', 'cache', 'purgeTags', 'rateLimit', 'idempotency', 'RedisSessionStore'],
+  '@rediskit/koa': ['attachRedisKit', 'getRedisKit', 'cache', 'purgeTags', 'rateLimit', 'idempotency', 'RedisSessionStore'],
+  '@rediskit/nestjs': [
+    'RedisKitModule',
+    'InjectRedisKit',
+    'REDISKIT',
+    'Cacheable',
+    'CacheInterceptor',
+    'RateLimit',
+    'RateLimitGuard',
+    'Idempotent',
+    'LockService',
+    'StructuresService',
+    'RedisSessionService',
+  ],
 };
 
 describe('built packages', () => {
