@@ -7,3 +7,4 @@ export {
 } from './rediskit.module-definition';
 export { REDISKIT, REDISKIT_OPTIONS } from './rediskit.constants';
 export { InjectRedisKit } from './inject-rediskit.decorator';
+export { RedisKitWorkersShutdown } from './streams';

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { RedisKit, RedisKitOptions } from '@rediskit/core';
+import type { RedisKit, RedisKitOptions, StreamOptions, TaskQueueOptions } from '@rediskit/core';
 
 /**
  * Options of `RedisKitModule.forRoot()` / `forRootAsync()`: either an
@@ -19,6 +19,10 @@ export interface RedisKitModuleOptions {
   idempotency?: Record<string, unknown>;
   /** Options of the session service. */
   session?: Record<string, unknown>;
+  /** Defaults of the injected `Streams` (stream options: maxLen, maxAge, ...). */
+  streams?: StreamOptions;
+  /** Defaults of the injected `Tasks` (queue options: maxAttempts, backoff, ...). */
+  tasks?: TaskQueueOptions;
 }
 
 export const {

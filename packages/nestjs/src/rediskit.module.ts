@@ -6,6 +6,7 @@ import {
   RedisKitConfigurableModule,
   type RedisKitModuleOptions,
 } from './rediskit.module-definition';
+import { STREAMS_EXPORTS, STREAMS_PROVIDERS } from './streams';
 
 const OWNED = Symbol('rediskit:owned');
 
@@ -44,8 +45,9 @@ function contextFrom(options: RedisKitModuleOptions): RedisKit {
   providers: [
     { provide: REDISKIT, useFactory: contextFrom, inject: [REDISKIT_MODULE_OPTIONS] },
     { provide: REDISKIT_OPTIONS, useExisting: REDISKIT_MODULE_OPTIONS },
+    ...STREAMS_PROVIDERS,
   ],
-  exports: [REDISKIT, REDISKIT_OPTIONS],
+  exports: [REDISKIT, REDISKIT_OPTIONS, ...STREAMS_EXPORTS],
 })
 export class RedisKitModule extends RedisKitConfigurableModule implements OnApplicationShutdown {
   constructor(@Inject(REDISKIT) private readonly kit: RedisKit) {
