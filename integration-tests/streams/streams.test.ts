@@ -124,6 +124,29 @@ describe('reliable streams on standalone Redis', () => {
     await waitFor('the redriven entry to fail three times', async () => deliveries.length === 6);
   });
 
+  it('dead-letters an entry whose consumers died holding it more than maxDeliveries times, without running it again', async () => {
+    const s = streams.stream<string>('lost-twice');
+    const doomedKit = await otherKit();
+    let got = 0;
+    createStreams(doomedKit).stream<string>('lost-twice').consume('g', () => {
+      got++;
+      return new Promise(() => {});
+    }, { name: 'doomed', maxDeliveries: 1 });
+    const { id } = await s.publish('kills its consumer');
+    await waitFor('the doomed consumer to take it', async () => got === 1);
+    await doomedKit.close();
+    const runs: string[] = [];
+    track(s.consume('g', (msg) => {
+      runs.push(msg.id);
+    }, { minIdle: 300, maxDeliveries: 1 }));
+    await waitFor('the dead letter', async () => (await s.deadLetters()).length === 1);
+    const [dead] = await s.deadLetters();
+    expect(dead).toMatchObject({ id, deliveries: 2, data: 'kills its consumer' });
+    expect(dead!.error).toMatch(/without being acknowledged/);
+    expect(runs).toEqual([]);
+    expect(await pendingCount('lost-twice', 'g')).toBe(0);
+  });
+
   it('dedupes on the producer side', async () => {
     const s = streams.stream<string>('dedupe');
     const a = await s.publish('x', { id: 'evt-1' });

@@ -153,6 +153,33 @@ describe('delayed tasks on standalone Redis', () => {
     await waitFor('the task to complete', async () => (await q.get(id)) === null);
   });
 
+  it('dead-letters a task whose worker died on its last attempt', async () => {
+    const doomedKit = createRedisKit({ url, prefix: kit.keys.prefix, logger: false });
+    extraKits.push(doomedKit);
+    await doomedKit.ready();
+    let started = false;
+    createTasks(doomedKit).queue<string>('lease-last').process(() => {
+      started = true;
+      return new Promise(() => {});
+    }, { lease: 300 });
+    const q = tasks.queue<string>('lease-last', { maxAttempts: 1 });
+    const dead: Array<{ id: string; attempts: number }> = [];
+    kit.events.on('tasks:dead', (p) => {
+      if (p.queue === 'lease-last') dead.push({ id: p.id, attempts: p.attempts });
+    });
+    const { id } = await q.schedule('crashes its worker');
+    await waitFor('the doomed worker to start', async () => started);
+    await doomedKit.close();
+    const runs: string[] = [];
+    track(q.process((task) => {
+      runs.push(task.id);
+    }, { lease: 300 }));
+    await waitFor('the task to be dead-lettered', async () => (await q.stats()).dead === 1);
+    expect(runs).toEqual([]);
+    expect(dead).toEqual([{ id, attempts: 1 }]);
+    expect((await q.get(id))?.lastError).toMatch(/lease expired/);
+  });
+
   it('keeps extending the lease of a slow but alive handler, so no other worker runs it', async () => {
     const q = tasks.queue<string>('slow');
     const runs: string[] = [];

@@ -261,11 +261,14 @@ export class EventStream<T = unknown> {
     while (used.has(slot)) slot++;
     used.add(slot);
     const set = used;
+    let released = false;
     return {
       name: slot === 0 ? base : `${base}#${slot}`,
       release: () => {
+        if (released) return;
+        released = true;
         set.delete(slot);
-        if (set.size === 0) consumerSlots.delete(slotKey);
+        if (set.size === 0 && consumerSlots.get(slotKey) === set) consumerSlots.delete(slotKey);
       },
     };
   }

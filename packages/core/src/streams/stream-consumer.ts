@@ -505,6 +505,7 @@ export class StreamConsumer<T = unknown> {
   }
 
   private report(operation: string, error: unknown): void {
+    if (this.kit.state === 'closed') return;
     const coded = toRedisKitError(error, `streams ${operation}`);
     this.kit.events.emit('streams:consumer-error', { stream: this.stream.name, group: this.group, consumer: this.name, operation, error: coded });
     this.kit.noteFailure('streams', operation, 'closed', coded);

@@ -13,7 +13,7 @@
   ARGV[2] lease in ms
   ARGV[3] most dead letters kept (oldest dropped beyond)
   ARGV[4] marker TTL in ms
-  Returns: { now ms, next wake-up ms or -1, recovered count, { dead ids }, { id, payload, attempt, max attempts, due ms, created ms, last error, ... } }
+  Returns: { now ms, next wake-up ms or -1, recovered count, { dead id, attempts, ... }, { id, payload, attempt, max attempts, due ms, created ms, last error, ... } }
   Errors: none
 ]]
 local t = redis.call('TIME')
@@ -45,6 +45,7 @@ for _, id in ipairs(expired) do
     if rec.a >= rec.A then
       bury(id, rec, 'lease expired during attempt ' .. rec.a .. ' of ' .. rec.A .. ' (worker lost)')
       dead[#dead + 1] = id
+      dead[#dead + 1] = rec.a
     else
       rec.s = 'scheduled'
       rec.d = now

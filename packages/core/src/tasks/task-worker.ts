@@ -8,7 +8,7 @@ import { defineScript } from '../redis/script';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type TaskWorkerOptions } from './options';
 import { MARKER_TTL, type TaskQueue } from './task-queue';
 
-type ClaimReply = [number, number, number, string[], Array<string | number>];
+type ClaimReply = [number, number, number, Array<string | number>, Array<string | number>];
 
 const claimScript = defineScript<ClaimReply>(LUA.taskClaim);
 const completeScript = defineScript<number>(LUA.taskComplete);
@@ -186,8 +186,13 @@ export class TaskWorker<T = unknown> {
       }
       const [now, next, recovered, dead, flat] = reply;
       if (recovered > 0) kit.events.emit('tasks:recovered', { queue: this.queue.name, count: recovered });
-      for (const id of dead) {
-        kit.events.emit('tasks:dead', { queue: this.queue.name, id, attempts: -1, error: 'lease expired on the last attempt (worker lost)' });
+      for (let i = 0; i + 1 < dead.length; i += 2) {
+        kit.events.emit('tasks:dead', {
+          queue: this.queue.name,
+          id: String(dead[i]),
+          attempts: Number(dead[i + 1]),
+          error: 'lease expired on the last attempt (worker lost)',
+        });
       }
       let claimed = 0;
       for (let i = 0; i + 6 < flat.length; i += 7) {
@@ -329,6 +334,7 @@ export class TaskWorker<T = unknown> {
   }
 
   private reportError(operation: string, error: unknown): void {
+    if (this.queue.kit.state === 'closed') return;
     const coded = toRedisKitError(error, `tasks ${operation}`);
     this.queue.kit.events.emit('tasks:worker-error', { queue: this.queue.name, worker: this.name, operation, error: coded });
     this.queue.kit.noteFailure('tasks', operation, 'closed', coded);
