@@ -90,4 +90,29 @@ describe('a Redis kill and restart with AOF', () => {
     await consumer.close();
     await worker.close();
   });
+
+  it('producers fail closed with a coded error while Redis is down, and recover by themselves', async () => {
+    const s = createStreams(kit).stream<number>('closed');
+    const q = createTasks(kit).queue<number>('closed');
+    const failures: Array<{ feature: string; operation: string; policy: string; code: string }> = [];
+    const recoveries: string[] = [];
+    kit.events.on('store-error', (p) => failures.push({ feature: p.feature, operation: p.operation, policy: p.policy, code: p.error.code }));
+    kit.events.on('recovered', (p) => recoveries.push(p.feature));
+    await redis.kill();
+    try {
+      await waitFor('the context to notice', async () => kit.state !== 'ready');
+      await expect(s.publish(1)).rejects.toMatchObject({ code: 'ERR_REDISKIT_UNAVAILABLE' });
+      await expect(q.schedule(1)).rejects.toMatchObject({ code: 'ERR_REDISKIT_UNAVAILABLE' });
+    } finally {
+      await redis.restart();
+    }
+    expect(failures).toEqual([
+      { feature: 'streams', operation: 'publish', policy: 'closed', code: 'ERR_REDISKIT_UNAVAILABLE' },
+      { feature: 'tasks', operation: 'schedule', policy: 'closed', code: 'ERR_REDISKIT_UNAVAILABLE' },
+    ]);
+    await waitFor('the context to reconnect', async () => kit.state === 'ready');
+    expect((await s.publish(2)).duplicate).toBe(false);
+    expect((await q.schedule(2)).created).toBe(true);
+    expect(recoveries).toEqual(expect.arrayContaining(['streams', 'tasks']));
+  });
 });

@@ -3,6 +3,7 @@ import { LUA } from '../generated/lua';
 import type { EntityKeys } from '../keys';
 import { invalidOption, optNumber } from '../options';
 import type { RedisKit } from '../redis/redis-kit';
+import { toRedisKitError } from '../redis/errors-map';
 import { defineScript } from '../redis/script';
 import { resolveStreamOptions, type ConsumeOptions, type ResolvedStreamOptions, type StreamOptions } from './options';
 import { StreamConsumer, type StreamHandler } from './stream-consumer';
@@ -132,9 +133,10 @@ export class EventStream<T = unknown> {
       keys.push(this.entity.key('dedupe', options.id));
     }
     const o = this.options;
-    const [id, duplicate, kept, ageHeld] = await publishScript.run(this.kit, keys, [text, o.dedupeTtl, o.maxLen, o.maxAge], {
-      timeout: o.timeout,
-    });
+    const payload = text;
+    const [id, duplicate, kept, ageHeld] = await this.guarded('publish', () =>
+      publishScript.run(this.kit, keys, [payload, o.dedupeTtl, o.maxLen, o.maxAge], { timeout: o.timeout }),
+    );
     this.kit.events.emit('streams:published', { stream: this.name, id, duplicate: duplicate === 1 });
     if (kept > 0 || ageHeld === 1) this.kit.events.emit('streams:trim-held', { stream: this.name, kept });
     return { id, duplicate: duplicate === 1 };
@@ -187,7 +189,9 @@ export class EventStream<T = unknown> {
     if (typeof deadLetterId !== 'string' || !/^\d+-\d+$/.test(deadLetterId)) {
       invalidOption('streams.redrive', 'deadLetterId', 'a stream entry id', deadLetterId);
     }
-    const id = await redriveScript.run(this.kit, [this.keys.stream, this.keys.deadLetter], [deadLetterId], { timeout: this.options.timeout });
+    const id = await this.guarded('redrive', () =>
+      redriveScript.run(this.kit, [this.keys.stream, this.keys.deadLetter], [deadLetterId], { timeout: this.options.timeout }),
+    );
     return id ?? null;
   }
 
@@ -250,6 +254,23 @@ export class EventStream<T = unknown> {
       operation: 'streams destroy',
       timeout: Math.max(this.options.timeout, 1000),
     });
+  }
+
+  /**
+   * Runs a producer call under the fail-closed policy: a failure emits
+   * `store-error` (feature `streams`), is logged once per interval, and
+   * rejects with the coded error; the next success emits `recovered`.
+   */
+  private async guarded<R>(operation: string, fn: () => Promise<R>): Promise<R> {
+    try {
+      const value = await fn();
+      this.kit.noteSuccess('streams');
+      return value;
+    } catch (error) {
+      const coded = toRedisKitError(error, `streams ${operation}`);
+      this.kit.noteFailure('streams', operation, 'closed', coded);
+      throw coded;
+    }
   }
 
   /** @internal Allocates the per-process consumer name of a new consumer of `group`. */

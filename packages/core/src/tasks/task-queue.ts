@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RedisKitError } from '../errors';
 import { LUA } from '../generated/lua';
 import { invalidOption, optNumber } from '../options';
+import { toRedisKitError } from '../redis/errors-map';
 import { defineScript } from '../redis/script';
 import type { RedisKit } from '../redis/redis-kit';
 import { resolveQueueOptions, type ResolvedQueueOptions, type TaskQueueOptions, type TaskWorkerOptions } from './options';
@@ -156,11 +157,11 @@ export class TaskQueue<T = unknown> {
       max: 1000,
     });
     const k = this.keys;
-    const [created, state, dueAt] = await scheduleScript.run(
-      this.kit,
-      [k.scheduled, k.data, k.done, k.marker, k.seq],
-      [id, encode(payload), at, delay, maxAttempts, given ? 1 : 0, MARKER_TTL],
-      { timeout: this.options.timeout },
+    const text = encode(payload);
+    const [created, state, dueAt] = await this.guarded('schedule', () =>
+      scheduleScript.run(this.kit, [k.scheduled, k.data, k.done, k.marker, k.seq], [id, text, at, delay, maxAttempts, given ? 1 : 0, MARKER_TTL], {
+        timeout: this.options.timeout,
+      }),
     );
     const result: ScheduleResult = { id, created: created === 1, state: state as ScheduleResult['state'], dueAt: Number(dueAt) };
     this.kit.events.emit('tasks:scheduled', { queue: this.name, id, dueAt: result.dueAt, created: result.created });
@@ -174,7 +175,9 @@ export class TaskQueue<T = unknown> {
   async cancel(id: string): Promise<boolean> {
     checkId('tasks.cancel', id);
     const k = this.keys;
-    const before = await cancelScript.run(this.kit, [k.scheduled, k.data, k.dead], [id], { timeout: this.options.timeout });
+    const before = await this.guarded('cancel', () =>
+      cancelScript.run(this.kit, [k.scheduled, k.data, k.dead], [id], { timeout: this.options.timeout }),
+    );
     return before === 'scheduled' || before === 'dead';
   }
 
@@ -192,9 +195,11 @@ export class TaskQueue<T = unknown> {
     checkId(where, id);
     const { at, delay } = resolveWhen(where, when);
     const k = this.keys;
-    const [moved] = await rescheduleScript.run(this.kit, [k.scheduled, k.data, k.dead, k.marker, k.seq], [id, at, delay, MARKER_TTL], {
-      timeout: this.options.timeout,
-    });
+    const [moved] = await this.guarded('reschedule', () =>
+      rescheduleScript.run(this.kit, [k.scheduled, k.data, k.dead, k.marker, k.seq], [id, at, delay, MARKER_TTL], {
+        timeout: this.options.timeout,
+      }),
+    );
     return moved === 1;
   }
 
@@ -263,6 +268,23 @@ export class TaskQueue<T = unknown> {
       operation: 'tasks destroy',
       timeout: Math.max(this.options.timeout, 1000),
     });
+  }
+
+  /**
+   * Runs a producer call under the fail-closed policy: a failure emits
+   * `store-error` (feature `tasks`), is logged once per interval, and rejects
+   * with the coded error; the next success emits `recovered`.
+   */
+  private async guarded<R>(operation: string, fn: () => Promise<R>): Promise<R> {
+    try {
+      const value = await fn();
+      this.kit.noteSuccess('tasks');
+      return value;
+    } catch (error) {
+      const coded = toRedisKitError(error, `tasks ${operation}`);
+      this.kit.noteFailure('tasks', operation, 'closed', coded);
+      throw coded;
+    }
   }
 
   /** @internal Decodes a stored payload. */
