@@ -27,7 +27,7 @@ describe('BlockingConnection', () => {
       await kit.redis.rpush(key, 'x');
       expect(await conn.run(1000, (r) => r.blpop(key, 0.5))).toEqual([key, 'x']);
     } finally {
-      conn.close();
+      await conn.close();
     }
   });
 
@@ -51,7 +51,7 @@ describe('BlockingConnection', () => {
       expect(conn.current).not.toBe(first);
       expect(await conn.run(100, (r) => r.blpop(kit.keys.key('none'), 0.05))).toBeNull();
     } finally {
-      conn.close();
+      await conn.close();
     }
   });
 
@@ -61,7 +61,7 @@ describe('BlockingConnection', () => {
     await waitFor('the command to block', async () => / name=rk-test:stop .* cmd=blpop /.test(String(await kit.redis.client('LIST'))));
     conn.interrupt();
     await expect(pending).rejects.toMatchObject({ code: 'ERR_REDISKIT_CLOSED' });
-    conn.close();
+    await conn.close();
     await expect(conn.run(10, (r) => r.ping())).rejects.toMatchObject({ code: 'ERR_REDISKIT_CLOSED' });
   });
 });

@@ -1,4 +1,4 @@
-import type { RedisOptions } from 'ioredis';
+import { Cluster, type RedisOptions } from 'ioredis';
 import { RedisKitError } from '../errors';
 import { toRedisKitError } from './errors-map';
 import type { RedisKit } from './redis-kit';
@@ -100,7 +100,7 @@ export class BlockingConnection {
     } catch (error) {
       pending.catch(() => {});
       if (hung) {
-        this.drop(client);
+        void this.drop(client);
         this.options.onWatchdog?.({ waitedMs: budget });
       }
       throw toRedisKitError(error, operation);
@@ -115,27 +115,52 @@ export class BlockingConnection {
    * drops the connection (a new one opens on the next `run`). For shutdown.
    */
   interrupt(): void {
+    void this.interruptAndWait();
+  }
+
+  /** Interrupts and closes for good; resolves once the connection has ended (at most about a second). */
+  close(): Promise<void> {
+    this.closed = true;
+    return this.interruptAndWait();
+  }
+
+  private interruptAndWait(): Promise<void> {
     const error = new RedisKitError('ERR_REDISKIT_CLOSED', 'blocking read interrupted');
     for (const abort of [...this.aborters]) abort(error);
-    if (this.client) this.drop(this.client);
+    return this.client ? this.drop(this.client) : Promise.resolve();
   }
 
-  /** Interrupts and closes for good. */
-  close(): void {
-    this.closed = true;
-    this.interrupt();
-  }
-
-  private drop(client: RedisClient): void {
+  /** Disconnects `client`; resolves when it has ended, so the context no longer tracks it. */
+  private drop(client: RedisClient): Promise<void> {
     if (this.client === client) this.client = undefined;
+    // Disconnecting an ended client arms a 2 s timer in ioredis for a socket already gone.
+    if (client.status === 'end') return Promise.resolve();
+    const ended =
+      client.status === 'reconnecting'
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 1000);
+            timer.unref();
+            client.once('end', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
     client.disconnect();
+    return ended;
   }
 
   private async connected(operation: string): Promise<RedisClient> {
     let client = this.client;
     if (!client || client.status === 'end' || client.status === 'close') {
-      if (client) this.drop(client);
-      client = this.kit.duplicate({ ...BLOCKING_OVERRIDES, connectionName: this.options.name });
+      if (client) void this.drop(client);
+      // A single Redis connection is not reconnected by ioredis: once broken it
+      // ends and the next run opens a fresh one (the caller's loop backs off).
+      // A client left "reconnecting" never ends when disconnected, which would
+      // leak it into the context's set of duplicates. A Cluster client manages
+      // its node connections itself.
+      const single = this.kit.redis instanceof Cluster ? {} : { retryStrategy: () => null };
+      client = this.kit.duplicate({ ...BLOCKING_OVERRIDES, ...single, connectionName: this.options.name });
       this.client = client;
     }
     if (client.status === 'ready') return client;
@@ -145,17 +170,21 @@ export class BlockingConnection {
       const done = (error?: RedisKitError) => {
         clearTimeout(timer);
         ready.off('ready', onReady);
+        ready.off('end', onEnd);
         this.aborters.delete(onAbort);
         if (error) reject(error);
         else resolve();
       };
       const onReady = () => done();
+      const onEnd = () =>
+        done(new RedisKitError('ERR_REDISKIT_UNAVAILABLE', `${operation}: could not connect to Redis`, { details: { operation } }));
       const onAbort = (error: RedisKitError) => done(error);
       const timer = setTimeout(
         () => done(new RedisKitError('ERR_REDISKIT_UNAVAILABLE', `${operation}: Redis not reachable within ${timeout} ms`, { details: { operation } })),
         timeout,
       );
       ready.once('ready', onReady);
+      ready.once('end', onEnd);
       this.aborters.add(onAbort);
     });
     return ready;

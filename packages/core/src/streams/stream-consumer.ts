@@ -189,14 +189,15 @@ export class StreamConsumer<T = unknown> {
     this.stopping = true;
     this.sleeper.wake();
     clearInterval(this.heartbeat);
-    this.conn.close();
+    void this.conn.close();
     this.releaseName();
   }
 
   private async shutdown(timeout: number): Promise<void> {
     this.stopping = true;
     this.sleeper.wake();
-    this.conn.interrupt();
+    // Ends a blocking read in progress; the loop needs the connection no more.
+    const connectionClosed = this.conn.close();
     await this.loop;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -224,7 +225,7 @@ export class StreamConsumer<T = unknown> {
       }
     }
     clearInterval(this.heartbeat);
-    this.conn.close();
+    await connectionClosed;
     this.releaseName();
     for (const cb of this.closedCallbacks.splice(0)) cb();
   }

@@ -122,13 +122,14 @@ export class TaskWorker<T = unknown> {
     this.stopping = true;
     this.sleeper.wake();
     clearInterval(this.heartbeat);
-    this.conn.close();
+    void this.conn.close();
   }
 
   private async shutdown(timeout: number): Promise<void> {
     this.stopping = true;
     this.sleeper.wake();
-    this.conn.interrupt();
+    // Ends a blocking read in progress; the loop needs the connection no more.
+    const connectionClosed = this.conn.close();
     await this.loop;
     const all = [...this.running.values()].map((r) => r.done);
     let timer: NodeJS.Timeout | undefined;
@@ -157,7 +158,7 @@ export class TaskWorker<T = unknown> {
       }
     }
     clearInterval(this.heartbeat);
-    this.conn.close();
+    await connectionClosed;
     for (const cb of this.closedCallbacks.splice(0)) cb();
   }
 
