@@ -90,12 +90,13 @@ describe('reliable streams on standalone Redis', () => {
     const off = kit.events.onAny((name, p) => {
       if (name === 'streams:lost' && (p as { stream: string }).stream === 'slow') lost.push((p as { id: string }).id);
     });
+    // Runs three times minIdle; the heartbeat (every minIdle / 3) keeps the entry.
     const handler = async (msg: StreamMessage<string>) => {
       runs.push([msg.consumer, msg.deliveries]);
-      await new Promise((r) => setTimeout(r, 2500));
+      await new Promise((r) => setTimeout(r, 3000));
     };
-    track(s.consume('g', handler, { minIdle: 600, name: 'slow-a' }));
-    track(s.consume('g', handler, { minIdle: 600, name: 'slow-b' }));
+    track(s.consume('g', handler, { minIdle: 1000, name: 'slow-a' }));
+    track(s.consume('g', handler, { minIdle: 1000, name: 'slow-b' }));
     await s.publish('long job');
     await waitFor('the entry to be acknowledged', async () => runs.length >= 1 && (await pendingCount('slow', 'g')) === 0);
     off();
@@ -273,16 +274,20 @@ describe('reliable streams on standalone Redis', () => {
   it('finishes handlers on close and releases unfinished entries to other consumers at once', async () => {
     const s = streams.stream<string>('close');
     const started: string[] = [];
+    let finishQuick!: () => void;
+    const quickMayFinish = new Promise<void>((r) => (finishQuick = r));
     const c = s.consume('g', async (msg) => {
       started.push(msg.data);
-      if (msg.data === 'quick') return;
+      if (msg.data === 'quick') return quickMayFinish;
       await new Promise((resolve) => msg.signal.addEventListener('abort', resolve));
     }, { concurrency: 2, name: 'closing-one', minIdle: 60_000 });
     await s.publish('quick');
     await s.publish('stuck');
     await waitFor('both started', async () => started.length === 2);
-    await c.close({ timeout: 200 });
-    // 'quick' was acknowledged; 'stuck' was released with an idle time past any minIdle.
+    const closed = c.close({ timeout: 1500 });
+    finishQuick(); // finishes during the shutdown window
+    await closed;
+    // 'quick' finished and was acknowledged; 'stuck' was released with an idle time past any minIdle.
     const pending = (await kit.redis.xpending(s.keys.stream, 'g', '-', '+', 10)) as Array<[string, string, number, number]>;
     expect(pending).toHaveLength(1);
     expect(pending[0]![2]).toBeGreaterThan(60_000);

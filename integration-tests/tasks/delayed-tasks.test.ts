@@ -185,10 +185,11 @@ describe('delayed tasks on standalone Redis', () => {
     const runs: string[] = [];
     const handler = async (task: { id: string }) => {
       runs.push(task.id);
-      await new Promise((r) => setTimeout(r, 2500));
+      await new Promise((r) => setTimeout(r, 3000));
     };
-    track(q.process(handler, { lease: 600 }));
-    track(q.process(handler, { lease: 600 }));
+    // The handler runs three leases; the worker extends the lease every lease / 3.
+    track(q.process(handler, { lease: 1000 }));
+    track(q.process(handler, { lease: 1000 }));
     const { id } = await q.schedule('slow');
     await waitFor('the task to complete', async () => runs.length >= 1 && (await q.get(id)) === null);
     expect(runs).toEqual([id]);

@@ -19,8 +19,8 @@ it('loses no task when the worker promoting them is killed mid-run', async () =>
   const doneKey = kit.keys.key('done');
   const now = await kit.time();
   const ids: string[] = [];
-  // 300 tasks coming due over about a second, so the worker is promoting all the time.
-  for (let i = 0; i < 300; i++) ids.push((await q.schedule(i, { at: now + 300 + Math.floor(i * 3) })).id);
+  // 300 tasks coming due over three seconds, so the worker is promoting all the time.
+  for (let i = 0; i < 300; i++) ids.push((await q.schedule(i, { at: now + 300 + i * 10 })).id);
 
   const child = startWorker(file, { url, prefix: kit.keys.prefix, queue: 'killed', doneKey, concurrency: 20, lease: 500 });
   const exited = once(child, 'exit');
