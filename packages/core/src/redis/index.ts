@@ -14,4 +14,3 @@ export { consoleLogger, silentLogger, ThrottledLog, type RedisKitLogger } from '
 export { toRedisKitError } from './errors-map';
 export type { RedisClient } from './types';
 export { BlockingConnection, type BlockingConnectionOptions } from './blocking-connection';
-export { Sleeper, loopBackoff, errorText, processIdentity } from './background';

@@ -6,7 +6,7 @@ export interface StreamEvents {
   'streams:published': { stream: string; id: string; duplicate: boolean };
   /** Trimming stopped short so as not to drop entries a group has not acknowledged (or not read yet). */
   'streams:trim-held': { stream: string; kept: number };
-  /** A handler succeeded and the entry was acknowledged. */
+  /** A handler succeeded and this consumer acknowledged the entry (not emitted when another delivery already had). */
   'streams:acked': { stream: string; group: string; id: string; deliveries: number };
   /** A handler failed; the entry stays pending and is delivered again once idle for `minIdle`. */
   'streams:failed': { stream: string; group: string; id: string; deliveries: number; error: string };

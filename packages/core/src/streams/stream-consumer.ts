@@ -95,6 +95,12 @@ interface Delivery {
  *   pending, and itself on `close()` when it has nothing pending.
  *
  * Delivery is at least once. Use `msg.ackWith(...)` for an exactly-once effect.
+ *
+ * @example
+ * const consumer = orders.consume('billing', async (msg) => {
+ *   await msg.ackWith([{ command: 'HINCRBY', key: orders.key('totals'), args: ['cents', msg.data.cents] }]);
+ * }, { concurrency: 8, minIdle: 30_000, maxDeliveries: 5 });
+ * process.once('SIGTERM', () => consumer.close());
  */
 export class StreamConsumer<T = unknown> {
   readonly name: string;
@@ -367,6 +373,7 @@ export class StreamConsumer<T = unknown> {
     const fields = pairs(delivery.fields) as Record<string, string>;
     const decoded = decodeFields<T>(fields);
     let settled = false;
+    let appliedHere = false;
     const message: StreamMessage<T> = {
       id: delivery.id,
       stream: this.stream.name,
@@ -380,6 +387,7 @@ export class StreamConsumer<T = unknown> {
         if (settled) throw new RedisKitError('ERR_REDISKIT_ALREADY_SETTLED', `streams: entry ${delivery.id} was already acknowledged with ackWith`);
         const result = await this.ackWith(delivery.id, commands);
         settled = true;
+        appliedHere = result.applied;
         return result;
       },
     };
@@ -398,8 +406,10 @@ export class StreamConsumer<T = unknown> {
     }
     if (entry.released) return;
     if (ok) {
-      if (!settled) await this.ack(delivery.id);
-      this.kit.events.emit('streams:acked', { stream: this.stream.name, group: this.group, id: delivery.id, deliveries: delivery.deliveries });
+      const acked = settled ? appliedHere : await this.ack(delivery.id);
+      if (acked) {
+        this.kit.events.emit('streams:acked', { stream: this.stream.name, group: this.group, id: delivery.id, deliveries: delivery.deliveries });
+      }
       return;
     }
     const error = errorText(failure);
@@ -410,16 +420,19 @@ export class StreamConsumer<T = unknown> {
     }
   }
 
-  private async ack(id: string): Promise<void> {
+  /** Acknowledges; false when the entry was not pending any more or the ack must be retried. */
+  private async ack(id: string): Promise<boolean> {
     try {
-      await this.kit.exec((redis) => redis.xack(this.stream.keys.stream, this.group, id), {
+      const n = await this.kit.exec((redis) => redis.xack(this.stream.keys.stream, this.group, id), {
         operation: 'streams ack',
         timeout: this.options.commandTimeout,
       });
+      return Number(n) === 1;
     } catch (error) {
       // Retried before the next read; until then the entry stays pending (and is not re-dispatched here).
       this.unacked.add(id);
       this.report('ack', error);
+      return false;
     }
   }
 

@@ -51,7 +51,12 @@ export class Streams {
   }
 }
 
-/** Creates the streams entry point of a context. See {@link Streams}. */
+/**
+ * Creates the streams entry point of a context. See {@link Streams}.
+ *
+ * @example
+ * const streams = createStreams(kit, { maxLen: 100_000, dedupeTtl: 86_400_000 });
+ */
 export function createStreams(kit: RedisKit, defaults?: StreamOptions): Streams {
   return new Streams(kit, defaults);
 }

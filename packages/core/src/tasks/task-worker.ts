@@ -53,6 +53,12 @@ let workers = 0;
  * {@link TaskQueue.process}. Survives Redis restarts by itself (it retries
  * with backoff and emits `tasks:worker-error`); delivery is at least once: a
  * task whose worker died runs again after its lease.
+ *
+ * @example
+ * const worker = tasks.process<{ userId: string }>('reminders', async (task) => {
+ *   await mailer.send(task.payload.userId, { signal: task.signal });
+ * }, { concurrency: 4, lease: 60_000 });
+ * process.once('SIGTERM', () => worker.close());
  */
 export class TaskWorker<T = unknown> {
   /** Stable for the process: `<host>:<pid>:<random>:w<n>`. */

@@ -63,7 +63,12 @@ export class Tasks {
   }
 }
 
-/** Creates the delayed-tasks entry point of a context. See {@link Tasks}. */
+/**
+ * Creates the delayed-tasks entry point of a context. See {@link Tasks}.
+ *
+ * @example
+ * const tasks = createTasks(kit, { maxAttempts: 3, backoff: { type: 'fixed', delay: 5000 } });
+ */
 export function createTasks(kit: RedisKit, defaults?: TaskQueueOptions): Tasks {
   return new Tasks(kit, defaults);
 }
