@@ -345,6 +345,7 @@ describe('reliable streams on standalone Redis', () => {
     expect(code(() => streams.consume('x', 'my group', () => {}))).toBe('ERR_REDISKIT_INVALID_OPTION');
     expect(code(() => streams.consume('x', 'g', 5 as never))).toBe('ERR_REDISKIT_INVALID_OPTION');
     await expect(streams.publish('x', undefined)).rejects.toMatchObject({ code: 'ERR_REDISKIT_SERIALIZE' });
-    await expect(streams.publish('x', 1, { id: '' })).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_OPTION' });
+    await expect(streams.publish('x', 1, { id: '' })).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_ARGUMENT' });
+    await expect(streams.stream('x').redrive('nope')).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_ARGUMENT' });
   });
 });

@@ -237,8 +237,12 @@ describe('delayed tasks on standalone Redis', () => {
     expect(code(() => tasks.queue('')) ).toBe('ERR_REDISKIT_INVALID_OPTION');
     expect(code(() => tasks.process('x', (() => {}) as never, { lease: 10 }))).toBe('ERR_REDISKIT_INVALID_OPTION');
     expect(code(() => tasks.process('x', 'nope' as never))).toBe('ERR_REDISKIT_INVALID_OPTION');
-    await expect(tasks.schedule('x', 1, { at: 1, delay: 1 })).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_OPTION' });
-    await expect(tasks.schedule('x', 1, { dealy: 5 } as never)).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_OPTION' });
+    // Bad call arguments are the caller's bug, reported before anything is sent.
+    await expect(tasks.schedule('x', 1, { at: 1, delay: 1 })).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_ARGUMENT' });
+    await expect(tasks.schedule('x', 1, { dealy: 5 } as never)).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_ARGUMENT' });
+    await expect(tasks.schedule('x', 1, { id: '' })).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_ARGUMENT', details: { argument: 'tasks.schedule.id' } });
+    await expect(tasks.reschedule('x', 'id', { delay: -1 })).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_ARGUMENT' });
+    await expect(tasks.cancel('x', 5 as never)).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_ARGUMENT' });
     await expect(tasks.schedule('x', 10n as never)).rejects.toMatchObject({ code: 'ERR_REDISKIT_SERIALIZE' });
   });
 });

@@ -20,6 +20,8 @@ export const ERROR_CODES = {
   ERR_REDISKIT_LOCK_NOT_OWNER: 'Release or extend was called by an owner that does not hold the lock.',
   // Serialization and data
   ERR_REDISKIT_SERIALIZE: 'A value could not be serialized or deserialized.',
+  // Call arguments (thrown before anything is sent to Redis)
+  ERR_REDISKIT_INVALID_ARGUMENT: 'An argument of a call has the wrong type or an out-of-range value.',
   // Delayed tasks and streams
   ERR_REDISKIT_LEASE_LOST: 'A running task or stream entry was taken over by another worker (its lease or idle time ran out) while its handler ran.',
   ERR_REDISKIT_ALREADY_SETTLED: 'A stream entry was acknowledged twice by its handler (ackWith after ackWith).',

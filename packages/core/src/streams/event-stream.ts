@@ -4,6 +4,7 @@ import type { EntityKeys } from '../keys';
 import { invalidOption, optNumber } from '../options';
 import type { RedisKit } from '../redis/redis-kit';
 import { toRedisKitError } from '../redis/errors-map';
+import { checkArguments } from './arguments';
 import { defineScript } from '../redis/script';
 import { resolveStreamOptions, type ConsumeOptions, type ResolvedStreamOptions, type StreamOptions } from './options';
 import { StreamConsumer, type StreamHandler } from './stream-consumer';
@@ -116,8 +117,13 @@ export class EventStream<T = unknown> {
    */
   async publish(event: T, options: PublishOptions = {}): Promise<PublishResult> {
     const where = 'streams.publish';
-    if (options === null || typeof options !== 'object') invalidOption(where, 'options', 'an object', options);
-    for (const k of Object.keys(options)) if (k !== 'id') invalidOption(where, k, 'not given (the only option is id)', k);
+    checkArguments(() => {
+      if (options === null || typeof options !== 'object') invalidOption(where, 'options', 'an object', options);
+      for (const k of Object.keys(options)) if (k !== 'id') invalidOption(where, k, 'not given (the only option is id)', k);
+      if (options.id !== undefined && (typeof options.id !== 'string' || options.id.length === 0 || options.id.length > 1024)) {
+        invalidOption(where, 'id', 'a string of 1 to 1024 characters', options.id);
+      }
+    });
     let text: string | undefined;
     try {
       text = JSON.stringify(event);
@@ -126,12 +132,7 @@ export class EventStream<T = unknown> {
     }
     if (text === undefined) throw new RedisKitError('ERR_REDISKIT_SERIALIZE', 'streams: the event cannot be serialized to JSON (undefined or a function)');
     const keys = [this.keys.stream];
-    if (options.id !== undefined) {
-      if (typeof options.id !== 'string' || options.id.length === 0 || options.id.length > 1024) {
-        invalidOption(where, 'id', 'a string of 1 to 1024 characters', options.id);
-      }
-      keys.push(this.entity.key('dedupe', options.id));
-    }
+    if (options.id !== undefined) keys.push(this.entity.key('dedupe', options.id));
     const o = this.options;
     const payload = text;
     const [id, duplicate, kept, ageHeld] = await this.guarded('publish', () =>
@@ -160,7 +161,7 @@ export class EventStream<T = unknown> {
 
   /** Entries of the dead-letter stream, oldest first. */
   async deadLetters(options: { count?: number; after?: string } = {}): Promise<Array<DeadLetter<T>>> {
-    const count = optNumber('streams.deadLetters', 'count', options.count, 100, { integer: true, min: 1, max: 10_000 });
+    const count = checkArguments(() => optNumber('streams.deadLetters', 'count', options.count, 100, { integer: true, min: 1, max: 10_000 }));
     const start = options.after ? `(${options.after}` : '-';
     const rows = (await this.kit.exec((redis) => redis.xrange(this.keys.deadLetter, start, '+', 'COUNT', count), {
       operation: 'streams deadLetters',
@@ -186,9 +187,11 @@ export class EventStream<T = unknown> {
 
   /** Publishes a dead letter's event again (as a new entry) and removes it from the dead-letter stream. Resolves the new id, or null. */
   async redrive(deadLetterId: string): Promise<string | null> {
-    if (typeof deadLetterId !== 'string' || !/^\d+-\d+$/.test(deadLetterId)) {
-      invalidOption('streams.redrive', 'deadLetterId', 'a stream entry id', deadLetterId);
-    }
+    checkArguments(() => {
+      if (typeof deadLetterId !== 'string' || !/^\d+-\d+$/.test(deadLetterId)) {
+        invalidOption('streams.redrive', 'deadLetterId', 'a stream entry id', deadLetterId);
+      }
+    });
     const id = await this.guarded('redrive', () =>
       redriveScript.run(this.kit, [this.keys.stream, this.keys.deadLetter], [deadLetterId], { timeout: this.options.timeout }),
     );

@@ -5,6 +5,7 @@ import { errorText, loopBackoff, processIdentity, Sleeper } from '../redis/backg
 import { BlockingConnection } from '../redis/blocking-connection';
 import { toRedisKitError } from '../redis/errors-map';
 import { assertSameSlot, defineScript, type ScriptArg } from '../redis/script';
+import { checkArguments } from './arguments';
 import { decodeFields, pairs, type EventStream } from './event-stream';
 import { resolveConsumeOptions, type ConsumeOptions, type ResolvedConsumeOptions } from './options';
 
@@ -462,25 +463,27 @@ export class StreamConsumer<T = unknown> {
   }
 
   private async ackWith(id: string, commands: EffectCommand[]): Promise<EffectResult> {
-    if (!Array.isArray(commands) || commands.length === 0) {
-      invalidOption('streams.ackWith', 'commands', 'a non-empty array of { command, key, args }', commands);
-    }
     const keys = [this.stream.keys.stream];
-    const args: ScriptArg[] = [this.group, id, commands.length];
-    for (const c of commands) {
-      if (!c || typeof c.command !== 'string' || !/^[A-Za-z][A-Za-z.|_-]*$/.test(c.command)) {
-        invalidOption('streams.ackWith', 'command', 'a Redis command name', c?.command);
+    const args: ScriptArg[] = [this.group, id, Array.isArray(commands) ? commands.length : 0];
+    checkArguments(() => {
+      if (!Array.isArray(commands) || commands.length === 0) {
+        invalidOption('streams.ackWith', 'commands', 'a non-empty array of { command, key, args }', commands);
       }
-      if (typeof c.key !== 'string' || c.key.length === 0) invalidOption('streams.ackWith', 'key', 'a key built with stream.key(...)', c.key);
-      const extra = c.args ?? [];
-      if (!Array.isArray(extra)) invalidOption('streams.ackWith', 'args', 'an array', extra);
-      let index = keys.indexOf(c.key);
-      if (index === -1) {
-        keys.push(c.key);
-        index = keys.length - 1;
+      for (const c of commands) {
+        if (!c || typeof c.command !== 'string' || !/^[A-Za-z][A-Za-z.|_-]*$/.test(c.command)) {
+          invalidOption('streams.ackWith', 'command', 'a Redis command name', c?.command);
+        }
+        if (typeof c.key !== 'string' || c.key.length === 0) invalidOption('streams.ackWith', 'key', 'a key built with stream.key(...)', c.key);
+        const extra = c.args ?? [];
+        if (!Array.isArray(extra)) invalidOption('streams.ackWith', 'args', 'an array', extra);
+        let index = keys.indexOf(c.key);
+        if (index === -1) {
+          keys.push(c.key);
+          index = keys.length - 1;
+        }
+        args.push(c.command, index + 1, extra.length, ...extra);
       }
-      args.push(c.command, index + 1, extra.length, ...extra);
-    }
+    });
     try {
       assertSameSlot(keys, 'streams ackWith');
     } catch {

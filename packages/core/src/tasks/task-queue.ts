@@ -3,6 +3,7 @@ import { RedisKitError } from '../errors';
 import { LUA } from '../generated/lua';
 import { invalidOption, optNumber } from '../options';
 import { toRedisKitError } from '../redis/errors-map';
+import { checkArguments } from '../streams/arguments';
 import { defineScript } from '../redis/script';
 import type { RedisKit } from '../redis/redis-kit';
 import { resolveQueueOptions, type ResolvedQueueOptions, type TaskQueueOptions, type TaskWorkerOptions } from './options';
@@ -144,17 +145,19 @@ export class TaskQueue<T = unknown> {
    * await queue.schedule({ orderId: 42 }, { at: Date.parse('2030-01-01T09:00:00Z'), id: 'invoice:42' });
    */
   async schedule(payload: T, options: ScheduleOptions = {}): Promise<ScheduleResult> {
-    const where = 'tasks.schedule';
-    if (options === null || typeof options !== 'object') invalidOption(where, 'options', 'an object', options);
-    const known = ['at', 'delay', 'id', 'maxAttempts'];
-    for (const k of Object.keys(options)) if (!known.includes(k)) invalidOption(where, k, `one of ${known.join(', ')}`, k);
-    const { at, delay } = resolveWhen(where, options.at !== undefined ? { at: options.at } : { delay: options.delay ?? 0 }, options);
-    const given = options.id !== undefined;
-    const id = given ? checkId(where, options.id) : randomUUID();
-    const maxAttempts = optNumber(where, 'maxAttempts', options.maxAttempts, this.options.maxAttempts, {
-      integer: true,
-      min: 1,
-      max: 1000,
+    const { id, at, delay, given, maxAttempts } = checkArguments(() => {
+      const where = 'tasks.schedule';
+      if (options === null || typeof options !== 'object') invalidOption(where, 'options', 'an object', options);
+      const known = ['at', 'delay', 'id', 'maxAttempts'];
+      for (const k of Object.keys(options)) if (!known.includes(k)) invalidOption(where, k, `one of ${known.join(', ')}`, k);
+      const when = resolveWhen(where, options.at !== undefined ? { at: options.at } : { delay: options.delay ?? 0 }, options);
+      const chosen = options.id !== undefined;
+      return {
+        ...when,
+        given: chosen,
+        id: chosen ? checkId(where, options.id) : randomUUID(),
+        maxAttempts: optNumber(where, 'maxAttempts', options.maxAttempts, this.options.maxAttempts, { integer: true, min: 1, max: 1000 }),
+      };
     });
     const k = this.keys;
     const text = encode(payload);
@@ -173,7 +176,7 @@ export class TaskQueue<T = unknown> {
    * no such task or it is running (a running handler cannot be recalled).
    */
   async cancel(id: string): Promise<boolean> {
-    checkId('tasks.cancel', id);
+    checkArguments(() => checkId('tasks.cancel', id));
     const k = this.keys;
     const before = await this.guarded('cancel', () =>
       cancelScript.run(this.kit, [k.scheduled, k.data, k.dead], [id], { timeout: this.options.timeout }),
@@ -191,9 +194,10 @@ export class TaskQueue<T = unknown> {
    * await queue.reschedule('reminder:u1', new Date('2030-01-01'));
    */
   async reschedule(id: string, when: TaskWhen): Promise<boolean> {
-    const where = 'tasks.reschedule';
-    checkId(where, id);
-    const { at, delay } = resolveWhen(where, when);
+    const { at, delay } = checkArguments(() => {
+      checkId('tasks.reschedule', id);
+      return resolveWhen('tasks.reschedule', when);
+    });
     const k = this.keys;
     const [moved] = await this.guarded('reschedule', () =>
       rescheduleScript.run(this.kit, [k.scheduled, k.data, k.dead, k.marker, k.seq], [id, at, delay, MARKER_TTL], {
@@ -205,7 +209,7 @@ export class TaskQueue<T = unknown> {
 
   /** The stored task, or null when unknown (never scheduled, cancelled or completed). */
   async get(id: string): Promise<TaskInfo<T> | null> {
-    checkId('tasks.get', id);
+    checkArguments(() => checkId('tasks.get', id));
     const raw = await this.kit.exec((redis) => redis.hget(this.keys.data, id), {
       operation: 'tasks get',
       timeout: this.options.timeout,
@@ -224,7 +228,7 @@ export class TaskQueue<T = unknown> {
 
   /** Dead-lettered tasks, newest first, with their last error. */
   async deadLetters(limit = 100): Promise<Array<TaskInfo<T>>> {
-    const n = optNumber('tasks.deadLetters', 'limit', limit, 100, { integer: true, min: 1, max: 10_000 });
+    const n = checkArguments(() => optNumber('tasks.deadLetters', 'limit', limit, 100, { integer: true, min: 1, max: 10_000 }));
     const ids = await this.kit.exec((redis) => redis.zrevrange(this.keys.dead, 0, n - 1), {
       operation: 'tasks deadLetters',
       timeout: this.options.timeout,
