@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { RedisKit, RedisKitOptions, StreamOptions, TaskQueueOptions } from '@rediskit/core';
+import type { RedisKit, RedisKitOptions } from '@rediskit/core';
+import type { StreamOptions, TaskQueueOptions } from '@rediskit/core';
 
 /**
  * Options of `RedisKitModule.forRoot()` / `forRootAsync()`: either an

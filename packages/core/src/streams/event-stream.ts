@@ -6,7 +6,7 @@ import type { RedisKit } from '../redis/redis-kit';
 import { toRedisKitError } from '../redis/errors-map';
 import { checkArguments } from './arguments';
 import { defineScript } from '../redis/script';
-import { resolveStreamOptions, type ConsumeOptions, type ResolvedStreamOptions, type StreamOptions } from './options';
+import { resolveStreamOptions, type ConsumerOptions, type ResolvedStreamOptions, type StreamOptions } from './options';
 import { StreamConsumer, type StreamHandler } from './stream-consumer';
 
 const publishScript = defineScript<[string, number, number, number]>(LUA.streamPublish);
@@ -147,7 +147,7 @@ export class EventStream<T = unknown> {
    * Starts a consumer in `group` (created if missing) that runs `handler` for
    * each entry: see {@link StreamConsumer}.
    */
-  consume(group: string, handler: StreamHandler<T>, options?: ConsumeOptions): StreamConsumer<T> {
+  consume(group: string, handler: StreamHandler<T>, options?: ConsumerOptions): StreamConsumer<T> {
     const consumer = new StreamConsumer<T>(this, group, handler, options);
     this.consumers.add(consumer);
     consumer.onClosed(() => this.consumers.delete(consumer));

@@ -15,4 +15,4 @@ export {
   type EffectCommand,
   type EffectResult,
 } from './stream-consumer';
-export type { StreamOptions, ConsumeOptions } from './options';
+export type { StreamOptions, ConsumerOptions } from './options';

@@ -20,7 +20,7 @@ export interface StreamOptions {
 }
 
 /** Options of a consumer (`stream.consume(group, handler, options)`). */
-export interface ConsumeOptions {
+export interface ConsumerOptions {
   /** Handlers running at once in this consumer. Default 1. */
   concurrency?: number;
   /**
@@ -58,7 +58,7 @@ export interface ResolvedStreamOptions {
   readonly timeout: number;
 }
 
-export interface ResolvedConsumeOptions {
+export interface ResolvedConsumerOptions {
   readonly concurrency: number;
   readonly minIdle: number;
   readonly maxDeliveries: number;
@@ -73,7 +73,7 @@ export interface ResolvedConsumeOptions {
 }
 
 const STREAM_OPTIONS = ['maxLen', 'maxAge', 'dedupeTtl', 'deadLetterMaxLen', 'timeout'] as const;
-const CONSUME_OPTIONS = [
+const CONSUMER_OPTIONS = [
   'concurrency',
   'minIdle',
   'maxDeliveries',
@@ -102,8 +102,8 @@ export function resolveStreamOptions(where: string, options: StreamOptions | und
 }
 
 /** Validates consumer options (throws coded errors) and fills in defaults. */
-export function resolveConsumeOptions(where: string, options: ConsumeOptions | undefined): ResolvedConsumeOptions {
-  assertKnownOptions(where, options, CONSUME_OPTIONS);
+export function resolveConsumerOptions(where: string, options: ConsumerOptions | undefined): ResolvedConsumerOptions {
+  assertKnownOptions(where, options, CONSUMER_OPTIONS);
   const o = options ?? {};
   const minIdle = optNumber(where, 'minIdle', o.minIdle, 30_000, { integer: true, min: 100, max: DAY });
   const block = optNumber(where, 'block', o.block, 5000, { integer: true, min: 10, max: 60_000 });

@@ -7,7 +7,7 @@ import { toRedisKitError } from '../redis/errors-map';
 import { assertSameSlot, defineScript, type ScriptArg } from '../redis/script';
 import { checkArguments } from './arguments';
 import { decodeFields, pairs, type EventStream } from './event-stream';
-import { resolveConsumeOptions, type ConsumeOptions, type ResolvedConsumeOptions } from './options';
+import { resolveConsumerOptions, type ConsumerOptions, type ResolvedConsumerOptions } from './options';
 
 type ClaimReply = [string, Array<[string, number, string[]]>, Array<[string, number]>];
 
@@ -106,7 +106,7 @@ interface Delivery {
 export class StreamConsumer<T = unknown> {
   readonly name: string;
   readonly group: string;
-  readonly options: ResolvedConsumeOptions;
+  readonly options: ResolvedConsumerOptions;
   private readonly conn: BlockingConnection;
   private readonly handling = new Map<string, Handling>();
   private readonly unacked = new Set<string>();
@@ -130,12 +130,12 @@ export class StreamConsumer<T = unknown> {
     private readonly stream: EventStream<T>,
     group: string,
     private readonly handler: StreamHandler<T>,
-    options?: ConsumeOptions,
+    options?: ConsumerOptions,
   ) {
     const where = 'streams.consume';
     if (typeof group !== 'string' || group.length === 0 || /\s/.test(group)) invalidOption(where, 'group', 'a non-empty name without spaces', group);
     if (typeof handler !== 'function') invalidOption(where, 'handler', 'a function', handler);
-    this.options = resolveConsumeOptions(where, options);
+    this.options = resolveConsumerOptions(where, options);
     this.group = group;
     const allocated = stream.claimConsumerName(group, this.options.name ?? processIdentity());
     this.name = allocated.name;

@@ -1,6 +1,6 @@
 import type { RedisKit } from '../redis/redis-kit';
 import { EventStream, type PublishOptions, type PublishResult } from './event-stream';
-import type { ConsumeOptions, StreamOptions } from './options';
+import type { ConsumerOptions, StreamOptions } from './options';
 import type { StreamConsumer, StreamHandler } from './stream-consumer';
 
 /**
@@ -41,7 +41,7 @@ export class Streams {
   }
 
   /** {@link EventStream.consume} on stream `stream`. */
-  consume<T>(stream: string, group: string, handler: StreamHandler<T>, options?: ConsumeOptions): StreamConsumer<T> {
+  consume<T>(stream: string, group: string, handler: StreamHandler<T>, options?: ConsumerOptions): StreamConsumer<T> {
     return this.stream<T>(stream).consume(group, handler, options);
   }
 
