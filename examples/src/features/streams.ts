@@ -64,15 +64,15 @@ export const streamsFeature: DemoFeature = {
     },
     {
       method: 'POST',
-      path: '/orders',
+      path: '/order-events',
       description: 'Publish an order-placed event; the billing consumer adds it to the totals exactly once; body { item, cents }',
-      curl: `curl -s -X POST localhost:$PORT/orders -H 'content-type: application/json' -d '{"item":"book","cents":1250}'`,
+      curl: `curl -s -X POST localhost:$PORT/order-events -H 'content-type: application/json' -d '{"item":"book","cents":1250}'`,
     },
     {
       method: 'GET',
-      path: '/orders/stats',
+      path: '/order-events/stats',
       description: 'Stream length, consumer groups, billing totals and dead letters',
-      curl: 'curl -s localhost:$PORT/orders/stats',
+      curl: 'curl -s localhost:$PORT/order-events/stats',
     },
   ],
   mount(app, kit) {
@@ -122,7 +122,7 @@ export const streamsFeature: DemoFeature = {
       }
     });
 
-    app.post('/orders', async (req, res) => {
+    app.post('/order-events', async (req, res) => {
       const body = (req.body ?? {}) as { item?: unknown; cents?: unknown };
       if (typeof body.item !== 'string' || body.item.length === 0 || body.item.length > 100) return badRequest(res, 'item must be a string of 1-100 characters');
       if (!Number.isInteger(body.cents) || (body.cents as number) <= 0) return badRequest(res, 'cents must be a positive integer');
@@ -136,7 +136,7 @@ export const streamsFeature: DemoFeature = {
       }
     });
 
-    app.get('/orders/stats', async (_req, res) => {
+    app.get('/order-events/stats', async (_req, res) => {
       try {
         res.json(await orderStats(kit));
       } catch (error) {
