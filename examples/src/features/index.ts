@@ -4,6 +4,7 @@ import { idempotencyFeature } from './idempotency';
 import { lockFeature } from './lock';
 import { rateLimitFeature } from './rate-limit';
 import { sessionFeature } from './session';
+import { streamsFeature } from './streams';
 import { structuresFeature } from './structures';
 import type { DemoFeature } from './types';
 
@@ -15,6 +16,7 @@ export const features: DemoFeature[] = [
   lockFeature,
   rateLimitFeature,
   sessionFeature,
+  streamsFeature,
   structuresFeature,
 ];
 export type { DemoFeature, DemoRoute } from './types';

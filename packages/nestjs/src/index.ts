@@ -23,3 +23,4 @@ export {
   type TagSource,
 } from './cache';
 export { RedisSessionService } from './session';
+export { RedisKitWorkersShutdown } from './streams';

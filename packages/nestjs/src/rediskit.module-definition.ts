@@ -6,6 +6,7 @@ import type { HttpRateLimitOptions } from '@rediskit/core';
 import type { IdempotencyOptions } from '@rediskit/core';
 import type { LockManagerOptions } from '@rediskit/core';
 import type { SessionOptions } from '@rediskit/core';
+import type { StreamOptions, TaskQueueOptions } from '@rediskit/core';
 
 /**
  * Options of `RedisKitModule.forRoot()` / `forRootAsync()`: either an
@@ -27,6 +28,10 @@ export interface RedisKitModuleOptions {
   session?: SessionOptions;
   /** Defaults of the injectable `LockService` (ttl, timeout, retry, ...). */
   lock?: LockManagerOptions;
+  /** Defaults of the injected `Streams` (stream options: maxLen, maxAge, ...). */
+  streams?: StreamOptions;
+  /** Defaults of the injected `Tasks` (queue options: maxAttempts, backoff, ...). */
+  tasks?: TaskQueueOptions;
 }
 
 export const {

@@ -9,6 +9,7 @@ import {
   type RedisKitModuleOptions,
 } from './rediskit.module-definition';
 import { RedisSessionService } from './session';
+import { STREAMS_EXPORTS, STREAMS_PROVIDERS } from './streams';
 
 const OWNED = Symbol('rediskit:owned');
 
@@ -51,6 +52,7 @@ function contextFrom(options: RedisKitModuleOptions): RedisKit {
     LockService,
     StructuresService,
     RedisSessionService,
+    ...STREAMS_PROVIDERS,
   ],
   exports: [
     REDISKIT,
@@ -58,6 +60,7 @@ function contextFrom(options: RedisKitModuleOptions): RedisKit {
     LockService,
     StructuresService,
     RedisSessionService,
+    ...STREAMS_EXPORTS,
   ],
 })
 export class RedisKitModule extends RedisKitConfigurableModule implements OnApplicationShutdown {

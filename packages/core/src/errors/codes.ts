@@ -30,6 +30,9 @@ export const ERROR_CODES = {
   ERR_REDISKIT_SESSION_REVOKE_INCOMPLETE: 'Some sessions of the user could not be revoked (Redis failed midway); retry, it is idempotent.',
   // Optional peer dependencies
   ERR_REDISKIT_PEER_MISSING: 'An optional peer dependency the called feature needs is not installed.',
+  // Delayed tasks and streams
+  ERR_REDISKIT_LEASE_LOST: 'A running task or stream entry was taken over by another worker (its lease or idle time ran out) while its handler ran.',
+  ERR_REDISKIT_ALREADY_SETTLED: 'A stream entry was acknowledged twice by its handler (ackWith after ackWith).',
 } as const;
 
 /** A code carried by {@link RedisKitError}. */

@@ -13,3 +13,4 @@ export type { FailPolicy, Attempt } from './fail-policy';
 export { consoleLogger, silentLogger, ThrottledLog, type RedisKitLogger } from './logger';
 export { toRedisKitError } from './errors-map';
 export type { RedisClient } from './types';
+export { BlockingConnection, type BlockingConnectionOptions } from './blocking-connection';

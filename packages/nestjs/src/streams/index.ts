@@ -1,0 +1,1 @@
+export { STREAMS_PROVIDERS, STREAMS_EXPORTS, RedisKitWorkersShutdown } from './streams.providers';
