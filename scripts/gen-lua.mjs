@@ -18,9 +18,22 @@ function walk(dir) {
     if (name === 'generated' || name === 'node_modules') continue;
     const full = join(dir, name);
     if (statSync(full).isDirectory()) out.push(...walk(full));
-    else if (name.endsWith('.lua')) out.push(full);
+    else if (name.endsWith('.lua') && !name.endsWith('.inc.lua')) out.push(full);
   }
   return out.sort();
+}
+
+// `--@include name.inc.lua` on a line of its own is replaced by that file
+// (from the including script's folder): Lua has no modules inside Redis, and
+// scripts that share a preamble should not each carry a copy of it.
+function expandIncludes(text, file, seen = new Set()) {
+  return text.replace(/^--@include\s+(\S+)\s*$/gm, (_, name) => {
+    const path = join(dirname(file), name);
+    if (!name.endsWith('.inc.lua')) throw new Error(`${relative(root, file)}: only *.inc.lua files can be included (${name})`);
+    if (seen.has(path)) throw new Error(`${relative(root, file)}: include cycle through ${name}`);
+    const body = readFileSync(path, 'utf8');
+    return expandIncludes(body, path, new Set([...seen, path])).replace(/\n$/, '');
+  });
 }
 
 const camel = (s) => s.replace(/[-_.]+([a-z0-9])/g, (_, c) => c.toUpperCase());
@@ -29,7 +42,13 @@ const errors = [];
 const scripts = [];
 for (const file of walk(srcDir)) {
   const rel = relative(root, file);
-  const text = readFileSync(file, 'utf8');
+  let text;
+  try {
+    text = expandIncludes(readFileSync(file, 'utf8'), file);
+  } catch (error) {
+    errors.push(String(error.message ?? error));
+    continue;
+  }
   const m = /^--\[\[([\s\S]*?)\]\]/.exec(text);
   if (!m) {
     errors.push(`${rel}: must start with a --[[ ... ]] header (KEYS, ARGV, Returns, Errors)`);

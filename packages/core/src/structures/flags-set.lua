@@ -13,33 +13,8 @@
            or { -1, now } when the current period is not among the candidates
   Errors: Redis's own when the key holds another type
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local periodMs = tonumber(ARGV[1])
-local periodOffset = tonumber(ARGV[2])
-local first = tonumber(ARGV[3])
-local back = tonumber(ARGV[4])
-local retain = tonumber(ARGV[5])
-local ttl = tonumber(ARGV[6])
-local ttlMode = ARGV[7]
-local cur, pos = 0, 1
-if periodMs > 0 then
-  cur = math.floor((now + periodOffset) / periodMs)
-  pos = cur - first + 1
-  if pos < back + 1 or pos > #KEYS then return { -1, now } end
-end
-
-local function expire(key)
-  if periodMs > 0 then
-    redis.call('PEXPIREAT', key, (cur + retain) * periodMs - periodOffset)
-  elseif ttl > 0 then
-    if ttlMode == 'sliding' then
-      redis.call('PEXPIRE', key, ttl)
-    else
-      redis.call('PEXPIRE', key, ttl, 'NX')
-    end
-  end
-end
+local periodKeys = #KEYS
+--@include period-select.inc.lua
 
 local key = KEYS[pos]
 local previous = redis.call('SETBIT', key, ARGV[8], ARGV[9])
