@@ -147,8 +147,17 @@ export class RedisProcess {
   async kill(): Promise<void> {
     const child = this.child;
     if (!child) return;
-    this.killNow();
-    await this.exited;
+    // The child is unref'd so it never holds the test process open; while we
+    // wait for its exit, hold the event loop, or a caller with nothing else
+    // pending (Jest's globalTeardown) would see the process end mid-await.
+    child.ref();
+    const keepAlive = setTimeout(() => {}, 10_000);
+    try {
+      this.killNow();
+      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000).unref())]);
+    } finally {
+      clearTimeout(keepAlive);
+    }
   }
 
   /** Synchronous kill, for exit hooks. */
