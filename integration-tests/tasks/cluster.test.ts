@@ -7,7 +7,13 @@ describe('delayed tasks on Redis Cluster', () => {
   let kit: RedisKit;
   let tasks: Tasks;
   beforeAll(async () => {
-    kit = createRedisKit({ cluster: { nodes: await sharedClusterNodes() }, prefix: uniquePrefix('tasks-cluster'), logger: false });
+    // A generous timeout: this test is about Cluster behaviour, not about timeouts.
+    kit = createRedisKit({
+      cluster: { nodes: await sharedClusterNodes() },
+      prefix: uniquePrefix('tasks-cluster'),
+      logger: false,
+      operationTimeout: 2000,
+    });
     await kit.ready();
     tasks = createTasks(kit, { backoff: { type: 'fixed', delay: 20 }, maxAttempts: 2 });
   });
