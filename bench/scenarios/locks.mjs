@@ -18,7 +18,7 @@ const RESOURCES = 4;
 const TTL = 5000;
 // Every contender polls on the same schedule while a lock is held elsewhere.
 const RETRY_MS = 5;
-const JITTER_MS = 5;
+const JITTER_MS = 0;
 const CRITICAL_MS = 1;
 
 const refereeDir = join(process.env.BENCH_LOCK_DIR ?? (process.platform === 'linux' ? '/dev/shm' : tmpdir()), 'rediskit-bench-locks');
@@ -57,9 +57,10 @@ function worker(impl, close) {
       let ops = 0;
       let violations = 0;
       let failures = 0;
+      let attempts = 0;
       const start = performance.now();
       const loop = async () => {
-        while (amount ? ops < amount : performance.now() < until) {
+        while (amount ? attempts++ < amount : performance.now() < until) {
           const resource = `r${Math.floor(Math.random() * RESOURCES)}`;
           const t0 = performance.now();
           try {
@@ -68,8 +69,9 @@ function worker(impl, close) {
             await release();
             ops++;
             latencies.push(performance.now() - t0);
-          } catch {
+          } catch (e) {
             failures++;
+            if (failures === 1) process.stderr.write(`lock failure: ${e?.stack ?? e}\n`);
             await sleep(RETRY_MS);
           }
         }
@@ -124,7 +126,7 @@ export const contenders = {
       const { createRedisKit, createLockManager } = await import('@rediskit/core');
       const kit = createRedisKit({ url: redisUrl, prefix: 'bench', logger: false, operationTimeout: 1000 });
       await kit.ready();
-      const locks = createLockManager(kit, { ttl: TTL, timeout: 10_000, retry: { delay: RETRY_MS, maxDelay: RETRY_MS, jitter: JITTER_MS / (RETRY_MS + JITTER_MS) } });
+      const locks = createLockManager(kit, { ttl: TTL, timeout: 10_000, retry: { delay: RETRY_MS, maxDelay: RETRY_MS + JITTER_MS, jitter: 0 } });
       return worker(
         {
           async lock(resource) {
@@ -189,12 +191,16 @@ export const scenarios = [
     loadNote: `${WORKERS} processes x ${LOOPS} loops over ${RESOURCES} locks`,
     description:
       `${WORKERS} processes per contender, each running ${LOOPS} concurrent loops: take one of ${RESOURCES} locks at random (ttl ${TTL} ms), hold it ${CRITICAL_MS} ms, release. ` +
-      `A waiter polls every ${RETRY_MS}-${RETRY_MS + JITTER_MS} ms in every contender. Exclusion is checked outside Redis: the critical section creates a marker file with O_EXCL, so a second holder is caught without a Redis command. ` +
+      `A waiter polls every ${RETRY_MS} ms in every contender (redis-semaphore has no jitter option, so none has jitter). Exclusion is checked outside Redis: the critical section creates a marker file with O_EXCL, so a second holder is caught without a Redis command. ` +
       'Latency: acquire (with waiting) to released. Round trips: one loop alone, no contention.',
     contenders: Object.entries(contenders).map(([id, c]) => ({ id, ...c })),
     targets: [
       { contender: 'rediskit', label: 'rediskit locks', vs: 'best-peer', ratio: 1, violations: 0 },
     ],
-    cleanup: () => rmSync(refereeDir, { recursive: true, force: true }),
+    // Markers a killed worker left behind would read as violations of the next contender.
+    cleanup: () => {
+      rmSync(refereeDir, { recursive: true, force: true });
+      mkdirSync(refereeDir, { recursive: true });
+    },
   },
 ];
