@@ -39,6 +39,7 @@ const { values: opts, positionals } = parseArgs({
     duration: { type: 'string' },
     warmup: { type: 'string' },
     list: { type: 'boolean' },
+    'report-only': { type: 'boolean' },
     'no-docs': { type: 'boolean' },
   },
 });
@@ -51,6 +52,22 @@ const { runBench } = await import('./lib/bench.mjs');
 
 if (opts.list) {
   for (const s of allScenarios) console.log(`${s.id.padEnd(22)} ${s.title}`);
+  process.exit(0);
+}
+
+if (opts['report-only']) {
+  // Re-renders docs/benchmarks.md and the SVGs from the stored results, with the current analysis texts.
+  const { readdirSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { writeDocs } = await import('./lib/report.mjs');
+  const { INTRO, ORDER } = await import('./lib/intro.mjs');
+  const dir = join(rootDir, 'docs', 'benchmarks');
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.json'))) {
+    const result = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    const scenario = allScenarios.find((s) => s.id === result.id);
+    if (scenario?.analysis) result.analysis = scenario.analysis;
+    writeFileSync(join(dir, f), JSON.stringify(result, null, 1));
+  }
+  writeDocs(join(rootDir, 'docs'), ORDER, INTRO);
   process.exit(0);
 }
 
@@ -67,8 +84,8 @@ mkdirSync(join(benchDir, 'results'), { recursive: true });
 try {
   const results = await runBench(selected, {
     rounds: Number(opts.rounds ?? 5),
-    duration: Number(opts.duration ?? 3),
-    warmup: Number(opts.warmup ?? 1),
+    duration: Number(opts.duration ?? 2),
+    warmup: Number(opts.warmup ?? 0.5),
     command,
     docsDir: opts['no-docs'] ? undefined : join(rootDir, 'docs'),
     rawDir: join(benchDir, 'results'),

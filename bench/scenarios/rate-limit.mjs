@@ -230,6 +230,9 @@ function scenario(id, title, ids, vary, { nest = false, fill = false } = {}) {
     contenders: ids.map((cid) => ({ id: cid, ...contenders[cid] })),
     fill: fill ? { count: 10_000, request: { method: 'GET', path: '/api' }, vary: { kind: 'header-unique', header: 'x-client', prefix: '203.0.113.' } } : undefined,
     targets,
+    analysis: nest
+      ? undefined
+      : 'Where the gap to the floor comes from (CPU profile of the app process and `INFO commandstats` usec per call, measured with `node --cpu-prof` on this scenario): rediskit spends more CPU per request in the app than the floor and the peers (resolving the limiter and its keys, the decision object, the `RateLimit` and `RateLimit-Policy` headers, the timeout around the call), and its decision script runs longer inside Redis (it reads `TIME` and the expiry of the block key besides the counter, where the floor only runs INCR). Both are per-request costs of features the floor does not have (server time, blocks, headers, a bounded wait); the random lease id that every decision used to draw is now drawn only for concurrency policies. GCRA and token-bucket keys expire as soon as the bucket would be full again, which under a limit this high is at once, so their bytes per key read as zero here (see docs/rate-limit.md for their size under a real limit).',
   };
 }
 
