@@ -69,7 +69,7 @@ async function storedExpires(a: SessionApp, sid: string): Promise<number> {
 
 describe('express-session flows', () => {
   it('resave: false + saveUninitialized: false: unmodified requests touch (no rewrite, no cookie), changes save', async () => {
-    const a = await app({ maxAge: 3_600_000 });
+    const a = await app({ maxAge: 3_600_000, session: { touchAfter: 0 } }); // every touch writes
     const calls = countCalls(a.store as RedisSessionStore);
     const anonymous = await request(a.url).get('/me').expect(200);
     expect(setsCookie(anonymous, 'connect.sid')).toBe(false);
@@ -93,7 +93,7 @@ describe('express-session flows', () => {
   });
 
   it('rolling: true re-sends the cookie on every response and moves the stored expiry with it', async () => {
-    const a = await app({ maxAge: 3_600_000, expressSession: { rolling: true } });
+    const a = await app({ maxAge: 3_600_000, expressSession: { rolling: true }, session: { touchAfter: 0 } });
     const { cookie, sid } = await loginAndSid(a, 'bob');
     const before = await storedExpires(a, sid);
     const t0 = Date.now();
@@ -105,6 +105,19 @@ describe('express-session flows', () => {
     expect(stored).toBeGreaterThan(before);
     // the browser cookie and the stored cookie say the same (to the second the header carries)
     expect(Math.abs(stored - sent)).toBeLessThan(1000);
+  });
+
+  it("by default (touchAfter 'auto') an unmodified request skips the touch while the stored expiry is within a tenth of the lifetime", async () => {
+    const a = await app({ maxAge: 3_600_000, expressSession: { rolling: true } });
+    const calls = countCalls(a.store as RedisSessionStore);
+    const { cookie, sid } = await loginAndSid(a, 'dan');
+    const before = await storedExpires(a, sid);
+    const res = await request(a.url).get('/me').set('Cookie', cookie).expect(200, { user: 'dan', views: 0 });
+    expect(calls.touch).toBeGreaterThanOrEqual(1); // express-session asked ...
+    expect(await storedExpires(a, sid)).toBe(before); // ... and the store skipped the write
+    // the browser's cookie runs ahead of the stored expiry by less than a minute (a tenth of an hour is more)
+    const sent = Date.parse(/Expires=([^;]+)/.exec((res.headers['set-cookie'] as unknown as string[])[0]!)![1]!);
+    expect(sent - before).toBeLessThan(60_000);
   });
 
   it('a browser-session cookie (no maxAge) gets the ttl option, else one day', async () => {

@@ -54,8 +54,8 @@ describe('round trips per request (express-session, resave: false, saveUninitial
     return [...sent];
   }
 
-  it('anonymous 0, read-only 2 (GET + touch), changed 2, login 3, logout 3', async () => {
-    const a = await app();
+  it('with touchAfter 0: anonymous 0, read-only 2 (GET + touch), changed 2, login 3, logout 3', async () => {
+    const a = await app({ touchAfter: 0 });
     expect(await count(() => request(a.url).get('/me').expect(200))).toEqual([]);
     let cookie = '';
     const login = await count(async () => {
@@ -70,6 +70,14 @@ describe('round trips per request (express-session, resave: false, saveUninitial
       'evalsha',
       'zrem',
     ]);
+  });
+
+  it("by default (touchAfter 'auto'), a read-only request is one command", async () => {
+    const a = await app();
+    const cookie = cookieHeader(await request(a.url).post('/login?user=carl').expect(200));
+    expect(await count(() => request(a.url).get('/me').set('Cookie', cookie).expect(200))).toEqual(['get']);
+    expect(await count(() => request(a.url).get('/me').set('Cookie', cookie).expect(200))).toEqual(['get']);
+    expect(await count(() => request(a.url).post('/visit').set('Cookie', cookie).expect(200))).toEqual(['get', 'evalsha']);
   });
 
   it('with touchAfter, a read-only request is one command', async () => {

@@ -399,7 +399,8 @@ export class RateLimiter {
       }
     }
 
-    const lease = leaseId();
+    // Only concurrency policies hold a lease; the random id costs a crypto call per decision otherwise.
+    const lease = policies.some((p) => p.algorithm === 'concurrency') ? leaseId() : '';
     const allKeys = keys.state.flatMap((k, i) => [k, keys.block[i]!]);
     const args = this.args('consume', cost, policies, lease);
     const sentAt = performance.now();

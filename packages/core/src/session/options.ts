@@ -60,10 +60,11 @@ export interface SessionOptions {
   /**
    * Skip a touch when the stored expiry is less than this many ms older than
    * the new one (the read in the same process saw it), and never for more
-   * than half the session's lifetime. Default 0: every touch writes. With
-   * 60 000, most requests cost one Redis round trip.
+   * than half the session's lifetime. Default `'auto'`: a tenth of the
+   * session's lifetime, at most a minute, so an active session costs one
+   * Redis round trip per request and one touch a minute. `0`: every touch writes.
    */
-  touchAfter?: number;
+  touchAfter?: number | 'auto';
   /**
    * A read that was sent but failed (timeout, error): `closed` (default)
    * passes the error to the framework, `open` serves the request without a
@@ -85,7 +86,7 @@ export interface ResolvedSessionOptions {
   readonly cipher: SessionCipher | undefined;
   readonly acceptPlaintext: boolean;
   readonly tombstoneTtl: number;
-  readonly touchAfter: number;
+  readonly touchAfter: number | 'auto';
   readonly failPolicy: FailPolicy;
   readonly namespace: string;
   readonly scanCount: number;
@@ -164,7 +165,7 @@ export function resolveSessionOptions(where: string, options: SessionOptions = {
     cipher,
     acceptPlaintext,
     tombstoneTtl: optNumber(where, 'tombstoneTtl', options.tombstoneTtl, 600_000, { integer: true, min: 1 }),
-    touchAfter: optNumber(where, 'touchAfter', options.touchAfter, 0, { integer: true, min: 0 }),
+    touchAfter: options.touchAfter === 'auto' || options.touchAfter === undefined ? 'auto' : optNumber(where, 'touchAfter', options.touchAfter, 0, { integer: true, min: 0 }),
     failPolicy: optEnum(where, 'failPolicy', options.failPolicy, ['open', 'closed'] as const, 'closed'),
     namespace: optString(where, 'namespace', options.namespace, 'sess', {
       pattern: /^[A-Za-z0-9_-]{1,32}$/,
@@ -172,7 +173,7 @@ export function resolveSessionOptions(where: string, options: SessionOptions = {
     }),
     scanCount: optNumber(where, 'scanCount', options.scanCount, 500, { integer: true, min: 1, max: 100_000 }),
   };
-  if (typeof resolved.ttl === 'number' && resolved.touchAfter >= resolved.ttl) {
+  if (typeof resolved.ttl === 'number' && typeof resolved.touchAfter === 'number' && resolved.touchAfter >= resolved.ttl) {
     throw new RedisKitError(
       'ERR_REDISKIT_INVALID_OPTION',
       `${where}.touchAfter (${resolved.touchAfter}) must be shorter than ttl (${resolved.ttl}), or sessions would expire between touches`,

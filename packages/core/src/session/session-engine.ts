@@ -21,6 +21,8 @@ const indexForget = defineScript<number>(LUA.sessionIndexForget);
 const FEATURE = 'session';
 const DAY = 86_400_000;
 const RECENT_LIMIT = 10_000;
+// The most an 'auto' touchAfter lets the stored expiry lag behind.
+const AUTO_TOUCH_AFTER_MAX = 60_000;
 const BATCH = 200;
 
 /** Outcome of {@link SessionEngine.set}. */
@@ -275,7 +277,10 @@ export class SessionEngine {
       const newExpires = cookieExpiresMs(rawCookie) ?? Date.now() + ttl;
       // Never skip for more than half the lifetime: a cookie maxAge shorter
       // than touchAfter must not let an active session expire between touches.
-      const skipWithin = Math.min(this.options.touchAfter, ttl / 2);
+      // 'auto' keeps the stored expiry within a tenth of the lifetime (at most
+      // a minute) of where an always-writing touch would put it.
+      const { touchAfter } = this.options;
+      const skipWithin = touchAfter === 'auto' ? Math.min(ttl / 10, AUTO_TOUCH_AFTER_MAX) : Math.min(touchAfter, ttl / 2);
       if (skipWithin > 0 && memo?.expires !== undefined && newExpires - memo.expires < skipWithin) {
         return 'skipped';
       }
