@@ -4,9 +4,13 @@ import { startRedis, waitFor, type StartedRedis } from '@rediskit/testing';
 import { kitOn } from './topology';
 
 const N = 10_000;
+// Long enough that every entry is still alive when the fill ends, even on a
+// loaded CI machine where writing 10,000 entries takes seconds.
+const FILL_TTL = 6000;
 
 async function fill(kit: RedisKit, ttl: number): Promise<void> {
-  const cache = createCache(kit, { fillHorizon: 3000 });
+  // A generous store timeout: this test is about bookkeeping, not timeouts.
+  const cache = createCache(kit, { fillHorizon: 3000, storeTimeout: 5000 });
   const batch = 500;
   for (let i = 0; i < N; i += batch) {
     const stored = await Promise.all(
@@ -47,7 +51,7 @@ describe('tag bookkeeping', () => {
       const dbsize = () => kit.exec((r) => (r as import('ioredis').Redis).dbsize());
       const baseKeys = await dbsize();
       const baseMemory = await info();
-      await fill(kit, 1500);
+      await fill(kit, FILL_TTL);
       const peakKeys = await dbsize();
       const peakMemory = await info();
       expect(peakKeys).toBeGreaterThan(N);
@@ -69,7 +73,7 @@ describe('tag bookkeeping', () => {
         for await (const _ of kit.scan(`${kit.keys.prefix}:*`)) n++;
         return n;
       };
-      await fill(kit, 1500);
+      await fill(kit, FILL_TTL);
       expect(await count()).toBeGreaterThan(N);
       await waitFor('every cache key to expire', async () => (await count()) === 0, 60_000, 500);
     }, 120_000);

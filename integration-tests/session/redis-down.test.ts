@@ -34,7 +34,7 @@ describe('sessions while Redis is down', () => {
   beforeAll(async () => {
     redis = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
     logger = recordingLogger();
-    kit = createRedisKit({ url: redis.url, prefix: uniquePrefix('down'), operationTimeout: 300, logger, logInterval: 0 });
+    kit = createRedisKit({ url: redis.url, prefix: uniquePrefix('down'), operationTimeout: 1000, logger, logInterval: 0 });
     await kit.ready();
     express = await createSessionApp('express', kit);
     koa = await createSessionApp('koa', kit);

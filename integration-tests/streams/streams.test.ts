@@ -90,13 +90,15 @@ describe('reliable streams on standalone Redis', () => {
     const off = kit.events.onAny((name, p) => {
       if (name === 'streams:lost' && (p as { stream: string }).stream === 'slow') lost.push((p as { id: string }).id);
     });
-    // Runs three times minIdle; the heartbeat (every minIdle / 3) keeps the entry.
+    // Runs 2.5 times minIdle; the heartbeat (every minIdle / 3) keeps the
+    // entry. minIdle is 2 s so a loaded CI machine that stalls the event loop
+    // for a second still heartbeats in time.
     const handler = async (msg: StreamMessage<string>) => {
       runs.push([msg.consumer, msg.deliveries]);
-      await new Promise((r) => setTimeout(r, 3000));
+      await new Promise((r) => setTimeout(r, 5000));
     };
-    track(s.consume('g', handler, { minIdle: 1000, name: 'slow-a' }));
-    track(s.consume('g', handler, { minIdle: 1000, name: 'slow-b' }));
+    track(s.consume('g', handler, { minIdle: 2000, name: 'slow-a' }));
+    track(s.consume('g', handler, { minIdle: 2000, name: 'slow-b' }));
     await s.publish('long job');
     await waitFor('the entry to be acknowledged', async () => runs.length >= 1 && (await pendingCount('slow', 'g')) === 0);
     off();
