@@ -4,7 +4,7 @@ import { invalidOption, assertKnownOptions, optNumber } from '../options';
 import type { RedisKit } from '../redis/redis-kit';
 import { toRedisKitError } from '../redis/errors-map';
 import { normalizeUrl } from './cache-key';
-import { CacheStore, type CacheTarget, type LookupReply, type StoredEntry } from './cache-store';
+import { CacheStore, type CacheTarget, type EntryMeta, type LookupReply, type StoredEntry } from './cache-store';
 import type { CacheEvents } from './events';
 import { checkTag, resolveCacheOptions, type CacheOptions, type ResolvedCacheOptions } from './options';
 
@@ -454,7 +454,7 @@ export class RedisCache {
       body = Buffer.from(json, 'utf8');
       kind = 'json';
     }
-    const meta = { k: kind, u: key, t: o.tags, v: [] as string[] };
+    const meta: EntryMeta = { k: kind, v: [] };
     try {
       const outcome = await this.store.store(target, '-', {
         token,

@@ -569,7 +569,7 @@ class Exchange<S> {
     }
     const headers = captured.headers.filter(([n]) => !plan.drop.has(n));
     if (!headers.some(([n]) => n === 'date')) headers.push(['date', httpDate(bornAt)]);
-    const meta: EntryMeta = { k: 'http', u: target.name, s: captured.status, h: headers, t: tags, v: plan.varyNames };
+    const meta: EntryMeta = { k: 'http', s: captured.status, h: headers, v: plan.varyNames };
     if (plan.shareAuthorized) meta.a = 1;
     try {
       const outcome = await engine.store.store(target, variant, {
