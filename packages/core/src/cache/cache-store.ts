@@ -22,6 +22,10 @@ export interface CacheTarget {
   readonly pk: string;
   readonly shard: number;
   readonly space: EntityKeys;
+  /** The URL's head. */
+  readonly head: string;
+  /** head (as entry), head, fill lock, pass marker: the keys of a response that does not vary. */
+  readonly plainKeys: readonly [string, string, string, string];
 }
 
 export type LookupReply =
@@ -75,6 +79,8 @@ interface ShardKeys {
  */
 export class CacheStore {
   private readonly shards: ShardKeys[];
+  /** Targets by kind and name, so a hit hashes no key and builds no key name (at most `hintCacheSize`). */
+  private readonly targets = new Map<string, CacheTarget>();
 
   constructor(
     private readonly kit: RedisKit,
@@ -88,9 +94,20 @@ export class CacheStore {
 
   /** `kind` keeps HTTP entries (`h`) and cache-aside values (`v`) apart. */
   target(kind: 'h' | 'v', name: string): CacheTarget {
-    const pk = digest(`${kind}\n${name}`);
+    const id = `${kind}\n${name}`;
+    let t = this.targets.get(id);
+    if (t) return t;
+    const pk = digest(id);
     const shard = Buffer.from(pk, 'base64url').readUInt32BE(0) % this.options.shards;
-    return { name, pk, shard, space: this.shardSpace(shard) };
+    const space = this.shardSpace(shard);
+    const head = space.key('r', pk);
+    t = { name, pk, shard, space, head, plainKeys: [head, head, space.key('l', pk, '-'), space.key('x', pk)] };
+    const room = this.options.hintCacheSize;
+    if (room > 0) {
+      if (this.targets.size >= room) this.targets.delete(this.targets.keys().next().value!);
+      this.targets.set(id, t);
+    }
+    return t;
   }
 
   shardSpace(shard: number): EntityKeys {
@@ -99,18 +116,18 @@ export class CacheStore {
 
   /** The URL's head: its entry, or the record of its variants. */
   headKey(t: CacheTarget): string {
-    return t.space.key('r', t.pk);
+    return t.head;
   }
 
   /** Where the entry of a variant lives: the head when the responses do not vary. */
   entryKey(t: CacheTarget, variant: string): string {
-    return variant === '-' ? this.headKey(t) : t.space.key('r', t.pk, variant);
+    return variant === '-' ? t.head : t.space.key('r', t.pk, variant);
   }
 
   /** entry, head, lock, pass marker: the keys the lookup and the store share. */
-  private keysOf(t: CacheTarget, variant: string): [string, string, string, string] {
-    const head = this.headKey(t);
-    return [variant === '-' ? head : t.space.key('r', t.pk, variant), head, t.space.key('l', t.pk, variant), t.space.key('x', t.pk)];
+  private keysOf(t: CacheTarget, variant: string): readonly [string, string, string, string] {
+    if (variant === '-') return t.plainKeys;
+    return [t.space.key('r', t.pk, variant), t.head, t.space.key('l', t.pk, variant), t.plainKeys[3]];
   }
 
   /** The shard's last hard purge time. */
@@ -129,8 +146,9 @@ export class CacheStore {
     variant: string,
     options: { token: string; mayLock: boolean },
   ): Promise<LookupReply> {
-    const [entry, head, lock, pass] = this.keysOf(t, variant);
-    const reply = await lookupScript.runBuffer<unknown[]>(this.kit, [head, entry, lock, pass], [
+    const keys = this.keysOf(t, variant);
+    // The head first: for a response that does not vary it is the entry as well.
+    const reply = await lookupScript.runBuffer<unknown[]>(this.kit, variant === '-' ? keys : [keys[1], keys[0], keys[2], keys[3]], [
       assumedVary.length === 0 ? '[]' : JSON.stringify(assumedVary),
       options.token,
       this.options.lockTtl,
