@@ -97,7 +97,8 @@ export class CacheInterceptor implements NestInterceptor {
   /**
    * The route's cache options, or false when it is not cached. An override
    * may decide per request; returning the same object for the same options
-   * spares validating them again.
+   * spares validating them again. The default's object is shared by every
+   * request (frozen when no decorator gave one): copy it to change it.
    */
   protected optionsFor(context: ExecutionContext): NestCacheOptions | false {
     return this.metadataOf(context).options;
@@ -105,12 +106,12 @@ export class CacheInterceptor implements NestInterceptor {
 
   /** Tag sources from `@CacheTags()` on the handler and its controller. */
   protected tagsFor(context: ExecutionContext): TagSource[] {
-    return this.metadataOf(context).tags;
+    return [...this.metadataOf(context).tags];
   }
 
   /** Tag sources from `@InvalidateTags()`. */
   protected invalidationsFor(context: ExecutionContext): TagSource[] {
-    return this.metadataOf(context).invalidations;
+    return [...this.metadataOf(context).invalidations];
   }
 
   /** The decorators are read once per route, not on every request. */
