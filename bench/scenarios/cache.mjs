@@ -195,8 +195,8 @@ function scenario(id, title, size, ids, { nest = false } = {}) {
     ],
     floorId,
     analysis: nest
-      ? undefined
-      : 'Why the bytes per entry exceed the floor\'s: an entry is a Redis hash (metadata, body, tag bindings, five timestamps) whose body field is larger than `hash-max-listpack-value` (64), so Redis keeps it as a hashtable, and each URL also has a vary record (a string) and its own tag record (a small hash) for `purgeUrl`. Storing the entry as one string with a small header, as the session store does, would remove most of the overhead; it is a change of the cache\'s storage layout, not made here. Under concurrency a hit usually costs less than one round trip: concurrent lookups of one URL in one process share one script call (see "commands run").',
+      ? 'The hit is answered inside the interceptor: one lookup script, then the stored status, headers and bytes are written to the response, and Nest\'s own reply to the (absent) handler result is muted. Under concurrency a hit usually costs less than one round trip: concurrent lookups of one URL in one process share one script call (see "commands run").'
+      : 'How an entry is stored: one string per URL, a header of about 140 B (fill times, tag bindings, status, headers with one-byte codes for common names) in front of the body bytes, so the body is stored once and the string lands in the same allocation size class as the floor\'s (a URL whose responses vary adds a small head record naming the varied headers; each tag adds one small record per shard, shared by all its entries). Under concurrency a hit usually costs less than one round trip: concurrent lookups of one URL in one process share one script call (see "commands run").',
   };
 }
 

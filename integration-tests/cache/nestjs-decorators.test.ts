@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Body, Controller, Get, Header, Param, Put, type INestApplication } from '@nestjs/common';
+import { Body, Controller, Get, Header, Injectable, Param, Put, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { createRedisKit, RedisCache, type RedisKit } from '@rediskit/core';
 import {
@@ -11,6 +11,7 @@ import {
   NoCache,
   RedisKitCacheModule,
   RedisKitModule,
+  type NestCacheOptions,
 } from '@rediskit/nestjs';
 import { sharedRedisUrl, uniquePrefix } from '@rediskit/testing';
 import request from 'supertest';
@@ -63,10 +64,21 @@ class PlainController {
   }
 }
 
+/** Decides per request: clients that send `x-legacy` get the X-Cache header instead of Cache-Status. */
+@Injectable()
+class LegacyHeaderCacheInterceptor extends CacheInterceptor {
+  private readonly legacy: NestCacheOptions = { statusHeader: 'x-cache' };
+  protected override optionsFor(context: ExecutionContext): NestCacheOptions | false {
+    const req = context.switchToHttp().getRequest<{ headers: Record<string, unknown> }>();
+    return req.headers['x-legacy'] ? this.legacy : super.optionsFor(context);
+  }
+}
+
 describe('NestJS decorators and service', () => {
   let kit: RedisKit;
   let app: INestApplication;
   let globalApp: INestApplication;
+  let perRequestApp: INestApplication;
   beforeAll(async () => {
     kit = createRedisKit({ url: await sharedRedisUrl(), prefix: uniquePrefix('nest-cache'), operationTimeout: 2000, logger: false });
     await kit.ready();
@@ -79,10 +91,16 @@ describe('NestJS decorators and service', () => {
       controllers: [PlainController],
       providers: [{ provide: APP_INTERCEPTOR, useClass: CacheInterceptor }],
     });
+    perRequestApp = await createNestApp({
+      imports: [RedisKitModule.forRoot({ kit, cache: { defaults: { ttl: 60_000 } } }), RedisKitCacheModule],
+      controllers: [PlainController],
+      providers: [{ provide: APP_INTERCEPTOR, useClass: LegacyHeaderCacheInterceptor }],
+    });
   });
   afterAll(async () => {
     await app.close();
     await globalApp.close();
+    await perRequestApp.close();
     await RedisCache.of(kit).idle();
     await kit.close();
   });
@@ -125,6 +143,19 @@ describe('NestJS decorators and service', () => {
     const second = await request(globalApp.getHttpServer()).get('/plain/page').expect(200);
     expect(second.body).toEqual(first.body);
     expect(cacheStatus(second.headers).hit).toBe(true);
+  });
+
+  it('takes the options an overridden optionsFor gives for each request, also for one route', async () => {
+    const server = perRequestApp.getHttpServer();
+    await request(server).get('/plain/page').expect(200);
+    const modern = await request(server).get('/plain/page').expect(200);
+    expect(cacheStatus(modern.headers).hit).toBe(true);
+    expect(modern.headers['x-cache']).toBeUndefined();
+    const legacy = await request(server).get('/plain/page').set('x-legacy', '1').expect(200);
+    expect(legacy.headers['x-cache']).toBe('HIT');
+    expect(legacy.headers['cache-status']).toBeUndefined();
+    const again = await request(server).get('/plain/page').expect(200);
+    expect(cacheStatus(again.headers).hit).toBe(true);
   });
 
   it('CacheService.wrap caches application values', async () => {

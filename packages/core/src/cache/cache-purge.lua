@@ -1,8 +1,9 @@
 --[[
   Purges tags in one shard. Hard: every entry bound to them becomes a miss
   (their version changes) and a fill that began before now is refused when it
-  ends (the purge time is kept). Soft: the entries turn stale (the soft
-  version changes) and such a fill is stored as stale.
+  ends (the purge time is kept). Soft: the entries whose fill began at or
+  before now turn stale (the soft purge time is kept), and such a fill is
+  stored as stale.
 
   KEYS: variadic, all under one hash tag (one shard): KEYS[1] the shard's last purge time,
     KEYS[2..] tag records
@@ -20,12 +21,12 @@ if ARGV[1] == 'hard' then
 end
 for i = 2, #KEYS do
   if ARGV[1] == 'hard' then
-    redis.call('HSET', KEYS[i], 'v', ARGV[2], 'sv', ARGV[2], 'p', now)
+    redis.call('HSET', KEYS[i], 'v', ARGV[2], 'p', now)
   else
     if redis.call('HEXISTS', KEYS[i], 'v') == 0 then
       redis.call('HSET', KEYS[i], 'v', ARGV[2])
     end
-    redis.call('HSET', KEYS[i], 'sv', ARGV[2], 'sp', now)
+    redis.call('HSET', KEYS[i], 'sp', now)
   end
   if redis.call('PTTL', KEYS[i]) < horizon then
     redis.call('PEXPIRE', KEYS[i], horizon)

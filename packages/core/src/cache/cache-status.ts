@@ -37,3 +37,19 @@ export function formatCacheStatus(kind: 'cache-status' | 'x-cache', cacheName: s
   if (info.detail !== undefined) params.set('detail', info.detail);
   return serializeList([[new Token(cacheName), params]]);
 }
+
+const hitPrefixes = new Map<string, string>();
+
+/**
+ * The `Cache-Status` / `X-Cache` value of a hit, as {@link formatCacheStatus}
+ * writes it, without building the structured field on every request.
+ */
+export function formatHitStatus(kind: 'cache-status' | 'x-cache', cacheName: string, ttlSeconds: number, collapsed: boolean): string {
+  if (kind === 'x-cache') return ttlSeconds < 0 ? 'STALE' : 'HIT';
+  let prefix = hitPrefixes.get(cacheName);
+  if (prefix === undefined) {
+    prefix = serializeList([[new Token(cacheName), new Map()]]);
+    hitPrefixes.set(cacheName, prefix);
+  }
+  return `${prefix};hit;ttl=${Math.trunc(ttlSeconds) || 0}${collapsed ? ';collapsed' : ''}`;
+}

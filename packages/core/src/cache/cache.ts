@@ -4,7 +4,7 @@ import { invalidOption, assertKnownOptions, optNumber } from '../options';
 import type { RedisKit } from '../redis/redis-kit';
 import { toRedisKitError } from '../redis/errors-map';
 import { normalizeUrl } from './cache-key';
-import { CacheStore, type CacheTarget, type LookupReply, type StoredEntry } from './cache-store';
+import { CacheStore, type CacheTarget, type EntryMeta, type LookupReply, type StoredEntry } from './cache-store';
 import type { CacheEvents } from './events';
 import { checkTag, resolveCacheOptions, type CacheOptions, type ResolvedCacheOptions } from './options';
 
@@ -41,9 +41,13 @@ const registry = new WeakMap<RedisKit, RedisCache>();
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A random lock token. */
+/** Tokens of this process start with a random part; a counter makes them unique in it. */
+const TOKEN_PREFIX = `${randomBytes(9).toString('base64url')}.`;
+let tokens = 0;
+
+/** A lock token no other caller holds (unique, not secret; no crypto call on the request path). */
 export function newToken(): string {
-  return randomBytes(12).toString('base64url');
+  return TOKEN_PREFIX + (++tokens).toString(36);
 }
 
 /**
@@ -85,6 +89,11 @@ export class RedisCache {
       registry.set(kit, cache);
     }
     return cache;
+  }
+
+  /** @internal Whether anyone listens to `event` (so a hot path can skip building its payload). */
+  listens(event: keyof CacheEvents): boolean {
+    return this.kit.events.listenerCount(event) > 0;
   }
 
   /** @internal */
@@ -454,7 +463,7 @@ export class RedisCache {
       body = Buffer.from(json, 'utf8');
       kind = 'json';
     }
-    const meta = { k: kind, u: key, t: o.tags, v: [] as string[] };
+    const meta: EntryMeta = { k: kind, v: [] };
     try {
       const outcome = await this.store.store(target, '-', {
         token,

@@ -5,7 +5,7 @@ import type { RedisKit } from '../redis/redis-kit';
 import { httpKeyName, newToken, RedisCache, type FlightResult } from './cache';
 import { parseCacheControl } from './cache-control';
 import { variantId } from './cache-key';
-import { formatCacheStatus, type CacheStatusInfo } from './cache-status';
+import { formatCacheStatus, formatHitStatus, type CacheStatusInfo } from './cache-status';
 import type { CacheTarget, EntryMeta, LookupReply, StoredEntry } from './cache-store';
 import { NOT_MODIFIED_HEADERS, notModified } from './conditional';
 import type { CacheBypassReason, UncacheableReason } from './events';
@@ -48,12 +48,17 @@ interface RefreshMarker {
 }
 
 const REFRESH = Symbol.for('rediskit.cache.refresh');
-const HANDLED = Symbol.for('rediskit.cache.handled');
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range'];
 const NOT_CACHED_TYPE = 'https://rediskit.dev/problems/not-cached';
 
 const requestTags = new WeakMap<object, Set<string>>();
+/**
+ * Requests the cache has taken (a route cached twice is handled once). A set,
+ * not a mark on the request: Express swaps the prototype of every request, and
+ * adding a property to such an object costs microseconds.
+ */
+const handledRequests = new WeakSet<object>();
 
 /**
  * Adds tags to the response being produced, from a handler, for purging it
@@ -81,10 +86,16 @@ function header(headers: ReadonlyArray<readonly [string, string]>, name: string)
   return values.length ? values.join(', ') : undefined;
 }
 
-function grouped(pairs: ReadonlyArray<readonly [string, string]>): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const [name, value] of pairs) out.set(name, [...(out.get(name) ?? []), value]);
-  return out;
+/** Sets `[name, value]` pairs on the response; a name that repeats is set once with all its values, in order. */
+function setHeaderPairs(res: ServerResponse, pairs: ReadonlyArray<readonly [string, string]>): void {
+  const n = pairs.length;
+  next: for (let i = 0; i < n; i++) {
+    const name = pairs[i]![0];
+    for (let j = 0; j < i; j++) if (pairs[j]![0] === name) continue next;
+    let values: string[] | undefined;
+    for (let j = i + 1; j < n; j++) if (pairs[j]![0] === name) (values ??= [pairs[i]![1]]).push(pairs[j]![1]);
+    res.setHeader(name, values ?? pairs[i]![1]);
+  }
 }
 
 function httpDate(ms: number): string {
@@ -121,10 +132,9 @@ export class HttpCache<S = unknown> {
   async handle(kit: RedisKit, x: HttpExchange<S>): Promise<void> {
     const engine = RedisCache.of(kit);
     const route = this.routeFor(engine);
-    const handled = x.req as unknown as Record<symbol, unknown>;
     // A route cached twice (a global interceptor and a decorator) is handled once.
-    if (handled[HANDLED]) return x.forward();
-    handled[HANDLED] = true;
+    if (handledRequests.has(x.req)) return x.forward();
+    handledRequests.add(x.req);
     return new Exchange(engine, route, x).run();
   }
 }
@@ -138,7 +148,8 @@ class Exchange<S> {
   private vary: readonly string[] = [];
   private variant = '-';
   private flight: { finish(result: FlightResult | undefined): void } | undefined;
-  private readonly originalHeaders: IncomingHttpHeaders;
+  /** The request's headers before the fill removed its conditionals; copied when first needed (a hit does not). */
+  private headersSnapshot: IncomingHttpHeaders | undefined;
 
   constructor(
     private readonly engine: RedisCache,
@@ -148,7 +159,10 @@ class Exchange<S> {
     this.req = x.req;
     this.res = x.res;
     this.method = (x.req.method ?? 'GET').toUpperCase();
-    this.originalHeaders = { ...x.req.headers };
+  }
+
+  private get originalHeaders(): IncomingHttpHeaders {
+    return (this.headersSnapshot ??= { ...this.req.headers });
   }
 
   private keyName(): string {
@@ -340,7 +354,7 @@ class Exchange<S> {
     const headers = meta.h ?? [];
     const age = Math.max(0, Math.floor((now - entry.bornAt) / 1000));
     const ttlSeconds = Math.floor((entry.freshUntil - now) / 1000);
-    if (!how.stale) {
+    if (!how.stale && this.engine.listens('cache:hit')) {
       this.engine.emit('cache:hit', {
         key: this.target.name,
         age: now - entry.bornAt,
@@ -351,20 +365,18 @@ class Exchange<S> {
     let status = meta.s ?? 200;
     let pairs: Array<[string, string]> = headers;
     let body: Buffer | undefined = this.method === 'HEAD' ? undefined : entry.body;
-    if (status === 200 && notModified(req.headers, { etag: header(headers, 'etag'), lastModified: header(headers, 'last-modified') })) {
+    const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined;
+    if (status === 200 && conditional && notModified(req.headers, { etag: header(headers, 'etag'), lastModified: header(headers, 'last-modified') })) {
       status = 304;
       pairs = headers.filter(([n]) => NOT_MODIFIED_HEADERS.has(n));
       body = undefined;
     }
     if (res.headersSent) return;
-    for (const [name, values] of grouped(pairs)) res.setHeader(name, values.length === 1 ? values[0]! : values);
+    setHeaderPairs(res, pairs);
     if (status !== 304 && status !== 204 && !res.hasHeader('content-length')) res.setHeader('content-length', entry.body.length);
     res.setHeader('age', String(age));
-    this.setStatus(
-      how.collapsed
-        ? { hit: true, ttlSeconds, collapsed: true }
-        : { hit: true, ttlSeconds },
-    );
+    const kind = this.route.statusHeader;
+    if (kind) res.setHeader(kind, formatHitStatus(kind, this.engine.options.cacheName, ttlSeconds, how.collapsed));
     res.statusCode = status;
     if (body === undefined) res.end();
     else res.end(body);
@@ -422,7 +434,9 @@ class Exchange<S> {
     const lockedVariant = this.variant;
     const started = Date.now();
     // The origin must produce a full response to store; this request's own
-    // conditional is answered by the stored copy next time.
+    // conditional is answered by the stored copy next time (the policy and
+    // the variant still see the headers as they came).
+    const requestInfo = { method: this.method, headers: this.originalHeaders };
     for (const h of CONDITIONAL) delete req.headers[h];
     this.setStatus({ hit: false, fwd: o.fwd, ...(o.detail ? { detail: o.detail } : {}), ...(o.collapsed !== undefined ? { collapsed: o.collapsed } : {}) });
 
@@ -430,7 +444,6 @@ class Exchange<S> {
     let reason: UncacheableReason | undefined;
     let settled = false;
     let replaced = false;
-    const requestInfo = { method: this.method, headers: this.originalHeaders };
 
     const decide = (status: number, headers: Array<[string, string]>): void => {
       const verdict = planStore(requestInfo, status, headers, route as ResolvedRouteOptions<unknown>, Date.now());
@@ -569,7 +582,7 @@ class Exchange<S> {
     }
     const headers = captured.headers.filter(([n]) => !plan.drop.has(n));
     if (!headers.some(([n]) => n === 'date')) headers.push(['date', httpDate(bornAt)]);
-    const meta: EntryMeta = { k: 'http', u: target.name, s: captured.status, h: headers, t: tags, v: plan.varyNames };
+    const meta: EntryMeta = { k: 'http', s: captured.status, h: headers, v: plan.varyNames };
     if (plan.shareAuthorized) meta.a = 1;
     try {
       const outcome = await engine.store.store(target, variant, {

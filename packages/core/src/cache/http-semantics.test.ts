@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { normalizeUrl, parseVary, variantId, varyValue } from './cache-key';
-import { formatCacheStatus } from './cache-status';
+import { formatCacheStatus, formatHitStatus } from './cache-status';
 import { notModified } from './conditional';
 import { planStore } from './http-policy';
 import { resolveCacheOptions, resolveRouteOptions } from './options';
@@ -110,6 +110,25 @@ describe('Cache-Status (RFC 9211) and X-Cache', () => {
     expect(formatCacheStatus('cache-status', 'rediskit', { hit: false, fwd: 'uri-miss', collapsed: false })).toBe('rediskit;fwd=uri-miss;collapsed=?0');
     expect(formatCacheStatus('x-cache', 'rediskit', { hit: true, ttlSeconds: -3 })).toBe('STALE');
     expect(formatCacheStatus('x-cache', 'rediskit', { hit: false, fwd: 'uri-miss' })).toBe('MISS');
+  });
+
+  it('formats a hit on the fast path exactly as the structured-field serializer does', () => {
+    for (const kind of ['cache-status', 'x-cache'] as const) {
+      for (const name of ['rediskit', 'edge-cache', 'cdn.example/v2']) {
+        for (const ttlSeconds of [0, 42, -3, -0, 86_400_000]) {
+          for (const collapsed of [false, true]) {
+            const info = collapsed ? { hit: true as const, ttlSeconds, collapsed: true } : { hit: true as const, ttlSeconds };
+            expect([kind, name, ttlSeconds, collapsed, formatHitStatus(kind, name, ttlSeconds, collapsed)]).toEqual([
+              kind,
+              name,
+              ttlSeconds,
+              collapsed,
+              formatCacheStatus(kind, name, info),
+            ]);
+          }
+        }
+      }
+    }
   });
 });
 

@@ -26,11 +26,44 @@ function resolveTags(sources: readonly TagSource[] | undefined, req: Request, re
   return out;
 }
 
-/** After a cache hit, Nest still replies with the handler's (absent) result: make that a no-op. */
+/** Responses the cache has answered: Nest's own reply to them must change nothing. */
+const answered = new WeakSet<object>();
+const quietPrototypes = new WeakSet<object>();
+const QUIET = ['status', 'send', 'json', 'end'] as const;
+
+/**
+ * After a cache hit, Nest still replies with the interceptor's (absent)
+ * result through the response's methods: make those do nothing for this
+ * response. Express swaps the prototype of every response, so each property
+ * added to one builds a new hidden class (microseconds, on every hit); the
+ * methods are therefore wrapped once on the prototype, and a hit only joins a
+ * set.
+ */
 function mute(res: Response): void {
-  const self = () => res;
-  Object.assign(res, { status: self, send: self, json: self, end: self });
+  answered.add(res);
+  const proto = Object.getPrototypeOf(res) as Record<string, unknown> | null;
+  if (!proto || quietPrototypes.has(proto)) return;
+  quietPrototypes.add(proto);
+  for (const name of QUIET) {
+    const original = proto[name];
+    if (typeof original !== 'function') continue;
+    const quiet = function (this: object) {
+      // `arguments`, not rest parameters: no array is built on every call of every response.
+      return answered.has(this) ? this : (original as (...a: unknown[]) => unknown).apply(this, arguments as unknown as unknown[]);
+    };
+    Object.defineProperty(quiet, 'name', { value: original.name });
+    Object.defineProperty(proto, name, { configurable: true, writable: true, value: quiet });
+  }
 }
+
+/** The decorators' metadata of one route. */
+interface RouteMetadata {
+  options: NestCacheOptions | false;
+  tags: TagSource[];
+  invalidations: TagSource[];
+}
+
+const NO_OPTIONS: NestCacheOptions = Object.freeze({});
 
 /**
  * Caches the HTTP responses of routes marked `@Cacheable()` (or of every GET
@@ -39,14 +72,18 @@ function mute(res: Response): void {
  * successful handler, and purges the stored GET of a URL after a 2xx
  * POST/PUT/PATCH/DELETE to it. Works on the Express platform.
  *
- * Override the protected hooks to change what is cached.
+ * Override the protected hooks to change what is cached; they are called for
+ * each request (`tagsFor` and `invalidationsFor` only when the handler runs).
  *
  * @example
  * providers: [{ provide: APP_INTERCEPTOR, useClass: CacheInterceptor }]
  */
 @Injectable()
 export class CacheInterceptor implements NestInterceptor {
+  /** One route cache per options object: decorators give the same object on every request. */
   private readonly caches = new WeakMap<object, HttpCache<Request>>();
+  /** Decorator metadata by controller class, then handler (a handler may be inherited by several). */
+  private readonly metadata = new WeakMap<object, WeakMap<object, RouteMetadata>>();
   protected readonly engine: RedisCache;
 
   constructor(
@@ -57,44 +94,62 @@ export class CacheInterceptor implements NestInterceptor {
     this.engine = engineFor(kit, moduleOptions?.cache);
   }
 
-  /** The route's cache options, or false when it is not cached. */
+  /**
+   * The route's cache options, or false when it is not cached. An override
+   * may decide per request; returning the same object for the same options
+   * spares validating them again. The default's object is shared by every
+   * request (frozen when no decorator gave one): copy it to change it.
+   */
   protected optionsFor(context: ExecutionContext): NestCacheOptions | false {
-    const found = this.reflector.getAllAndOverride<NestCacheOptions | false | undefined>(CACHEABLE, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    return found ?? {};
+    return this.metadataOf(context).options;
   }
 
   /** Tag sources from `@CacheTags()` on the handler and its controller. */
   protected tagsFor(context: ExecutionContext): TagSource[] {
-    return this.reflector.getAllAndMerge<TagSource[]>(CACHE_TAGS, [context.getHandler(), context.getClass()]) ?? [];
+    return [...this.metadataOf(context).tags];
   }
 
   /** Tag sources from `@InvalidateTags()`. */
   protected invalidationsFor(context: ExecutionContext): TagSource[] {
-    return this.reflector.getAllAndMerge<TagSource[]>(INVALIDATE_TAGS, [context.getHandler(), context.getClass()]) ?? [];
+    return [...this.metadataOf(context).invalidations];
   }
 
-  private httpCache(context: ExecutionContext, options: NestCacheOptions): HttpCache<Request> {
+  /** The decorators are read once per route, not on every request. */
+  private metadataOf(context: ExecutionContext): RouteMetadata {
     const handler = context.getHandler();
-    let c = this.caches.get(handler);
+    const type = context.getClass();
+    let routes = this.metadata.get(type);
+    if (!routes) {
+      routes = new WeakMap();
+      this.metadata.set(type, routes);
+    }
+    let found = routes.get(handler);
+    if (!found) {
+      const targets = [handler, type];
+      found = {
+        options: this.reflector.getAllAndOverride<NestCacheOptions | false | undefined>(CACHEABLE, targets) ?? NO_OPTIONS,
+        tags: this.reflector.getAllAndMerge<TagSource[]>(CACHE_TAGS, targets) ?? [],
+        invalidations: this.reflector.getAllAndMerge<TagSource[]>(INVALIDATE_TAGS, targets) ?? [],
+      };
+      routes.set(handler, found);
+    }
+    return found;
+  }
+
+  private httpCache(options: NestCacheOptions): HttpCache<Request> {
+    let c = this.caches.get(options);
     if (!c) {
       c = new HttpCache<Request>('Cacheable', options);
-      this.caches.set(handler, c);
+      this.caches.set(options, c);
     }
     return c;
   }
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
-    const http = context.switchToHttp();
-    const req = http.getRequest<Request>();
-    const res = http.getResponse<Response>();
-    const options = this.optionsFor(context);
+  /** The handler's result with the tags added and the invalidations purged (built only when the handler runs). */
+  private handled(context: ExecutionContext, next: CallHandler, req: Request, res: Response): Observable<unknown> {
     const tags = this.tagsFor(context);
     const invalidations = this.invalidationsFor(context);
-    const handled = next.handle().pipe(
+    return next.handle().pipe(
       tap((result) => {
         const list = resolveTags(tags, req, result);
         if (list.length > 0) addCacheTags(res, list);
@@ -108,34 +163,49 @@ export class CacheInterceptor implements NestInterceptor {
         return result;
       }),
     );
-    if (options === false) return handled;
-    const cache = this.httpCache(context, options);
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const options = this.optionsFor(context);
+    if (options === false) return this.handled(context, next, req, res);
+    const cache = this.httpCache(options);
+    const interceptor = this;
+    // Methods, not named arrow functions: the build keeps function names
+    // (Nest needs its class names), which costs a defineProperty per closure.
     return new Observable((subscriber) => {
       let inner: Subscription | undefined;
-      const forward = () =>
-        new Promise<void>((resolve) => {
-          inner = handled.subscribe({
-            next: (v) => subscriber.next(v),
-            error: (e: unknown) => {
-              subscriber.error(e);
-              resolve();
-            },
-            complete: () => {
-              subscriber.complete();
-              resolve();
-            },
-          });
-        });
       cache
         .handle(this.kit, {
           req,
           res,
           url: req.originalUrl ?? req.url,
           subject: req,
-          forward,
+          forward() {
+            return new Promise<void>((resolve) => {
+              inner = interceptor.handled(context, next, req, res).subscribe({
+                next(v) {
+                  subscriber.next(v);
+                },
+                error(e: unknown) {
+                  subscriber.error(e);
+                  resolve();
+                },
+                complete() {
+                  subscriber.complete();
+                  resolve();
+                },
+              });
+            });
+          },
           dispatch: req.app as unknown as (q: unknown, s: unknown) => unknown,
-          extraTags: () => res.locals?.cacheTags as string[] | undefined,
-          served: () => {
+          extraTags() {
+            return res.locals?.cacheTags as string[] | undefined;
+          },
+          served() {
             mute(res);
             subscriber.next(undefined);
             subscriber.complete();
