@@ -205,6 +205,24 @@ describe('touch', () => {
     expect(await s.touch(id, { n: 1, cookie: cookie(HOUR) })).toBe('touched');
   });
 
+  it('skipTouch decides a fresh touch synchronously, once per read, and leaves every other case to touch()', async () => {
+    const s = await engine({ touchAfter: 60_000 });
+    const id = newId();
+    await s.set(id, { n: 1, cookie: cookie(HOUR) });
+    expect(s.skipTouch(id, { n: 1, cookie: cookie(HOUR) })).toBe(false); // nothing read yet
+    await s.get(id);
+    expect(s.skipTouch(id, { n: 1, cookie: cookie(0) })).toBe(false); // ttl 0: touch() deletes
+    expect(s.skipTouch(id, { n: 1, cookie: cookie(HOUR + 120_000) })).toBe(false); // stale: touch() writes
+    expect(s.skipTouch(id, { n: 1, cookie: cookie(HOUR) })).toBe(true);
+    expect(s.skipTouch(id, { n: 1, cookie: cookie(HOUR) })).toBe(false); // the read's memo is used up
+    expect(await s.touch(id, { n: 1, cookie: cookie(HOUR) })).toBe('touched');
+    const bad = await engine({ touchAfter: 60_000, ttl: () => Number.NaN });
+    await bad.set(id, { n: 1 }, { ttl: HOUR });
+    await bad.get(id);
+    expect(bad.skipTouch(id, { n: 1 })).toBe(false); // the ttl function fails: touch() reports it
+    await expect(bad.touch(id, { n: 1 })).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_OPTION' });
+  });
+
   it('never skips for more than half the lifetime (a short cookie maxAge with a long touchAfter)', async () => {
     const s = await engine({ touchAfter: 60_000 });
     const id = newId();

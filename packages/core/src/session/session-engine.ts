@@ -24,6 +24,7 @@ const RECENT_LIMIT = 10_000;
 // The most an 'auto' touchAfter lets the stored expiry lag behind.
 const AUTO_TOUCH_AFTER_MAX = 60_000;
 const BATCH = 200;
+const SKIPPED: Promise<TouchOutcome> = Promise.resolve('skipped');
 
 /** Outcome of {@link SessionEngine.set}. */
 export type SaveOutcome =
@@ -90,6 +91,9 @@ class RecentReads {
     this.map.delete(id);
     this.map.set(id, value);
     if (this.map.size > RECENT_LIMIT) this.map.delete(this.map.keys().next().value!);
+  }
+  peek(id: string): Recent | undefined {
+    return this.map.get(id);
   }
   take(id: string): Recent | undefined {
     const value = this.map.get(id);
@@ -257,11 +261,42 @@ export class SessionEngine {
   }
 
   /**
+   * The part of {@link touch} that needs no Redis, run synchronously: true
+   * when the touch is skipped because the read of this id in this process saw
+   * a stored expiry within `touchAfter` of the new one (the read's memo is
+   * then used up, as touch() would). False means "call touch()": it was not
+   * decided here (no memo, a stale expiry, a ttl of zero or less, bad input),
+   * and nothing changed. Lets the express-session store answer a skipped
+   * touch in the same tick, so express-session ends the response in one write
+   * instead of a chunked body and a separate end.
+   *
+   * @example
+   * if (!engine.skipTouch(id, session)) await engine.touch(id, session);
+   */
+  skipTouch(id: string, session: SessionRecord, options: WriteOptions = {}): boolean {
+    if (typeof id !== 'string' || !isPlainRecord(session)) return false;
+    const memo = this.recent.peek(id);
+    if (memo?.expires === undefined) return false;
+    let ttl: number;
+    try {
+      ttl = this.ttlFor(session, options);
+    } catch {
+      return false; // touch() reports it
+    }
+    if (ttl <= 0 || !this.isFresh(memo, ttl, session['cookie'])) return false;
+    this.recent.take(id);
+    this.kit.noteSuccess(FEATURE);
+    return true;
+  }
+
+  /**
    * Extends a live session and rewrites its stored cookie (one script); never
    * re-creates a session that is gone. Skipped without a round trip when the
-   * read in this process saw an expiry less than `touchAfter` older.
+   * read in this process saw an expiry less than `touchAfter` older (see
+   * {@link skipTouch}).
    */
   touch(id: string, session: SessionRecord, options: WriteOptions = {}): Promise<TouchOutcome> {
+    if (this.skipTouch(id, session, options)) return SKIPPED;
     return this.write('touch', async (budget) => {
       this.checkId(id);
       if (!isPlainRecord(session)) {
@@ -274,16 +309,7 @@ export class SessionEngine {
         return 'deleted';
       }
       const rawCookie = session['cookie'];
-      const newExpires = cookieExpiresMs(rawCookie) ?? Date.now() + ttl;
-      // Never skip for more than half the lifetime: a cookie maxAge shorter
-      // than touchAfter must not let an active session expire between touches.
-      // 'auto' keeps the stored expiry within a tenth of the lifetime (at most
-      // a minute) of where an always-writing touch would put it.
-      const { touchAfter } = this.options;
-      const skipWithin = touchAfter === 'auto' ? Math.min(ttl / 10, AUTO_TOUCH_AFTER_MAX) : Math.min(touchAfter, ttl / 2);
-      if (skipWithin > 0 && memo?.expires !== undefined && newExpires - memo.expires < skipWithin) {
-        return 'skipped';
-      }
+      if (memo && this.isFresh(memo, ttl, rawCookie)) return 'skipped';
       const c = !options.whole && rawCookie && typeof rawCookie === 'object' ? this.encode(id, 'c', plainCookie(rawCookie)) : '';
       let bound = 0;
       if (memo?.owner && memo.bound < Date.now() + ttl) {
@@ -655,6 +681,21 @@ export class SessionEngine {
       );
     }
     return left;
+  }
+
+  /**
+   * Whether the expiry this read saw is recent enough to skip a touch. Never
+   * skips for more than half the lifetime: a cookie maxAge shorter than
+   * touchAfter must not let an active session expire between touches. 'auto'
+   * keeps the stored expiry within a tenth of the lifetime (at most a minute)
+   * of where an always-writing touch would put it.
+   */
+  private isFresh(memo: Recent, ttl: number, cookie: unknown): boolean {
+    if (memo.expires === undefined) return false;
+    const newExpires = cookieExpiresMs(cookie) ?? Date.now() + ttl;
+    const { touchAfter } = this.options;
+    const skipWithin = touchAfter === 'auto' ? Math.min(ttl / 10, AUTO_TOUCH_AFTER_MAX) : Math.min(touchAfter, ttl / 2);
+    return skipWithin > 0 && newExpires - memo.expires < skipWithin;
   }
 
   private slack(ttl: number): number {

@@ -15,6 +15,7 @@ type Done<T> = (err: any, value?: T) => void;
 type ExpressSessionModule = { Store: { prototype: Store } };
 
 let expressSessionModule: ExpressSessionModule | undefined;
+const SKIPPED: Promise<unknown> = Promise.resolve('skipped');
 
 /**
  * express-session, loaded when express-session first calls the store (never
@@ -118,6 +119,14 @@ export class RedisSessionStore extends EventEmitter implements Store {
   }
 
   touch(sid: string, session: SessionData, callback?: (err?: any) => void): Promise<unknown> {
+    // A skipped touch (the stored expiry is fresh) answers in the same tick:
+    // express-session then ends the response in one write with a
+    // Content-Length, instead of flushing a chunked body now and its end after
+    // the callback.
+    if (this.engine.skipTouch(sid, session as unknown as SessionRecord)) {
+      callback?.();
+      return SKIPPED;
+    }
     return settle(this.engine.touch(sid, session as unknown as SessionRecord), callback);
   }
 
