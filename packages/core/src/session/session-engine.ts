@@ -6,7 +6,7 @@ import { toRedisKitError } from '../redis/errors-map';
 import type { RedisKit } from '../redis/redis-kit';
 import { defineScript, type ScriptArg } from '../redis/script';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions, type SessionRecord } from './options';
-import { isPlainRecord, stripPrototypeKeys } from './serializer';
+import { isPlainRecord, jsonSerializer, stripPrototypeKeys } from './serializer';
 import { parseStoredValue, type StoredValue } from './stored-value';
 
 type Status3 = [number, number, string];
@@ -25,6 +25,8 @@ const RECENT_LIMIT = 10_000;
 const AUTO_TOUCH_AFTER_MAX = 60_000;
 const BATCH = 200;
 const SKIPPED: Promise<TouchOutcome> = Promise.resolve('skipped');
+/** Characters key escaping leaves alone (besides the separator): express-session's base64url ids. */
+const PLAIN_ID = /^[A-Za-z0-9_-]+$/;
 
 /** Outcome of {@link SessionEngine.set}. */
 export type SaveOutcome =
@@ -149,6 +151,8 @@ export class SessionEngine {
   private readonly sessionPattern: string;
   private readonly indexPattern: string;
   private readonly sessionKeyHead: string;
+  private readonly separatorInIds: boolean;
+  private readonly tombstoneSuffix: string;
 
   constructor(
     readonly kit: RedisKit,
@@ -162,6 +166,9 @@ export class SessionEngine {
     const { prefix, separator } = kit.keys;
     const ns = kit.keys.part(this.options.namespace);
     this.sessionKeyHead = `${prefix}${separator}{${ns}${separator}`;
+    // The separator is escaped in a key part, and it may be one of the id characters.
+    this.separatorInIds = PLAIN_ID.test(separator);
+    this.tombstoneSuffix = kit.keys.part('x');
     this.sessionPattern = `${globEscape(this.sessionKeyHead)}*}`;
     this.indexPattern = `${globEscape(`${prefix}${separator}{${kit.keys.part(`${this.options.namespace}.u`)}${separator}`)}*}`;
   }
@@ -176,7 +183,7 @@ export class SessionEngine {
     const key = this.sessionKey(this.checkId(id));
     let raw: Buffer | null;
     try {
-      raw = await this.kit.exec((redis) => redis.getBuffer(key), { operation: 'session get' });
+      raw = await this.kit.exec((redis) => redis.getBuffer(key), { operation: 'session get', coalesce: true });
       this.kit.noteSuccess(FEATURE);
     } catch (error) {
       const coded = toRedisKitError(error, 'session get');
@@ -751,15 +758,20 @@ export class SessionEngine {
   }
 
   private sessionKey(id: string): string {
+    // Ids that escaping leaves as they are (express-session's base64url ids)
+    // skip the per-character escape: same key, no work on every read.
+    if (id.length <= this.kit.keys.maxPartLength && PLAIN_ID.test(id) && !(this.separatorInIds && id.includes(this.kit.keys.separator))) {
+      return `${this.sessionKeyHead}${id}}`;
+    }
     return this.kit.keys.entity(this.options.namespace, id).key();
   }
 
   private tombstoneKey(id: string): string {
-    return this.kit.keys.entity(this.options.namespace, id).key('x');
+    return this.tombstoneOfKey(this.sessionKey(id));
   }
 
   private tombstoneOfKey(sessionKey: string): string {
-    return `${sessionKey}${this.kit.keys.separator}x`;
+    return `${sessionKey}${this.kit.keys.separator}${this.tombstoneSuffix}`;
   }
 
   private indexKey(owner: string): string {
@@ -803,7 +815,10 @@ export class SessionEngine {
       return { ok: false, reason: 'unreadable' };
     }
     if (!isPlainRecord(value)) return { ok: false, reason: 'unreadable' };
-    return { ok: true, value: stripPrototypeKeys(value) };
+    // JSON text without these words and without \u escapes cannot hold a
+    // __proto__, constructor or prototype key: nothing to strip.
+    const plainJson = this.options.serializer === jsonSerializer && !text.includes('proto') && !text.includes('constructor') && !text.includes('\\u');
+    return { ok: true, value: plainJson ? value : stripPrototypeKeys(value) };
   }
 
   private parse(id: string, raw: Buffer | null): StoredValue | undefined {
