@@ -353,15 +353,17 @@ export class SessionEngine {
   /**
    * Deletes a session and leaves a tombstone so that no save still in flight
    * for this id brings it back. Resolves true when a session existed.
+   * `tombstone: false` leaves none: only for an id that no other request can
+   * know (made in this request, its cookie not sent).
    */
-  destroy(id: string): Promise<boolean> {
+  destroy(id: string, options: { tombstone?: boolean } = {}): Promise<boolean> {
     return this.write('destroy', async (budget) => {
       this.checkId(id);
       this.recent.take(id);
       const [status, owner] = await destroyScript.run(
         this.kit,
         [this.sessionKey(id), this.tombstoneKey(id)],
-        [this.options.tombstoneTtl, ''],
+        [options.tombstone === false ? 0 : this.options.tombstoneTtl, ''],
         { timeout: this.left(budget) },
       );
       if (status === 1) {
