@@ -10,6 +10,7 @@
 //   node bench/cpu.mjs session-read --only rediskit,connect-redis --rounds 50 --quiet --vs connect-redis
 //   node bench/cpu.mjs session-read --only rediskit --prof /tmp/prof   # also a .cpuprofile per contender
 //   node bench/cpu.mjs session-read --module /tmp/my-session.mjs         # scenarios from another module
+//   node bench/cpu.mjs session-read --engine autocannon --duration 2    # autocannon for 2 s a round (default: the built-in client, --requests)
 //
 // Needs the packages built (`npm run build`) and bench's dependencies installed.
 import { mkdirSync } from 'node:fs';
@@ -36,6 +37,8 @@ const { values, positionals } = parseArgs({
     prof: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     vs: { type: 'string' },
+    engine: { type: 'string', default: 'builtin' },
+    duration: { type: 'string' },
   },
 });
 // --module: a scenario module of your own (same shape as scenarios/*.mjs), for experiments.
@@ -69,7 +72,7 @@ try {
   await admin.flush();
   for (const c of live) {
     const prep = (await scenario.prepare?.({ contender: c.spec, target: c.target, admin: admin.redis, host: c.host, params: scenario.params })) ?? {};
-    c.job = { type: 'load', engine: 'builtin', target: c.target, request: prep.request ?? scenario.request, vary: prep.vary ?? scenario.vary, connections: Number(values.connections) };
+    c.job = { type: 'load', engine: values.engine, target: c.target, request: prep.request ?? scenario.request, vary: prep.vary ?? scenario.vary, connections: Number(values.connections) };
     if (warmup > 0) await loader.request({ ...c.job, amount: warmup }, 600_000);
   }
   for (let round = 0; round < rounds; round++) {
@@ -77,19 +80,20 @@ try {
       const job = c.job;
       const cs0 = await admin.commandStats();
       const cpu0 = await c.host.request({ type: 'cpu' });
-      const r = await loader.request({ ...job, amount: requests }, 600_000);
+      const r = await loader.request(values.duration ? { ...job, duration: Number(values.duration) } : { ...job, amount: requests }, 600_000);
       const cpu1 = await c.host.request({ type: 'cpu' });
       const cs1 = await admin.commandStats();
       const failed = r.errors || r.non2xx ? `  FAILED ${JSON.stringify(r.statusCodes)} errors=${r.errors}` : '';
       const us = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / r.requests;
       const commands = Object.values(diffCommandStats(cs0, cs1, ADMIN_COMMANDS)).reduce((a, b) => a + b, 0) / r.requests;
       c.samples.push(us);
+      (c.rps ??= []).push(r.rps);
       c.commands.push(commands);
       if (values.quiet && !failed) continue;
       console.log(`round ${round + 1}/${rounds} ${c.spec.id.padEnd(16)} ${us.toFixed(1).padStart(7)} µs CPU/request  ${commands.toFixed(2)} commands/request  ${Math.round(r.rps)} req/s${failed}`);
     }
   }
-  console.log(`\n${scenario.id}: app CPU per request, median of ${rounds} rounds of ${requests} requests (${values.connections} connections)`);
+  console.log(`\n${scenario.id}: app CPU per request, median of ${rounds} rounds of ${values.duration ? `${values.duration} s` : `${requests} requests`} (${values.connections} connections, ${values.engine} load)`);
   // Per-round ratios to one contender (--vs): the rounds of one pass run back to
   // back, so a ratio within a round cancels most of the machine's drift.
   const ref = live.find((c) => c.spec.id === values.vs);
@@ -98,7 +102,7 @@ try {
     const q = (p) => quantile(c.samples, p);
     const ratios = ref && ref !== c ? c.samples.map((x, i) => x / ref.samples[i]) : undefined;
     const vs = ratios ? `  ${quantile(ratios, 0.5).toFixed(2)}x ${ref.spec.id} (quartiles ${quantile(ratios, 0.25).toFixed(2)}-${quantile(ratios, 0.75).toFixed(2)})` : '';
-    console.log(`  ${c.spec.id.padEnd(16)} ${median(c.samples).toFixed(1).padStart(7)} µs  (quartiles ${q(0.25).toFixed(1)}-${q(0.75).toFixed(1)}, min ${q(0).toFixed(1)})  ${median(c.commands).toFixed(2)} commands/request${vs}`);
+    console.log(`  ${c.spec.id.padEnd(16)} ${median(c.samples).toFixed(1).padStart(7)} µs  (quartiles ${q(0.25).toFixed(1)}-${q(0.75).toFixed(1)}, min ${q(0).toFixed(1)})  ${median(c.commands).toFixed(2)} commands/request  ${Math.round(median(c.rps))} req/s${vs}`);
   }
 } finally {
   await Promise.all(live.map((c) => c.host.close()));
