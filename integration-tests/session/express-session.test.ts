@@ -1,12 +1,14 @@
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRedisKit, isRedisKitError, type RedisKit } from '@rediskit/core';
 import { RedisSessionStore } from '@rediskit/express';
 import { sharedRedisUrl, uniquePrefix, waitFor } from '@rediskit/testing';
-import type { SessionData } from 'express-session';
+import express from 'express';
+import session, { type SessionData } from 'express-session';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { createSessionApp, type SessionApp, type SessionAppOptions } from './apps';
-import { cookieHeader, sessionKey, setsCookie } from './helpers';
+import { cookieHeader, record, sessionKey, setsCookie } from './helpers';
 
 let url: string;
 let admin: Redis;
@@ -118,6 +120,84 @@ describe('express-session flows', () => {
     // the browser's cookie runs ahead of the stored expiry by less than a minute (a tenth of an hour is more)
     const sent = Date.parse(/Expires=([^;]+)/.exec((res.headers['set-cookie'] as unknown as string[])[0]!)![1]!);
     expect(sent - before).toBeLessThan(60_000);
+  });
+
+  it('a skipped touch calls back in the same tick, so express-session sends the response in one piece', async () => {
+    const kit = await kitFor('xs-sync');
+    const store = new RedisSessionStore(kit);
+    const web = express();
+    web.use(session({ store, secret: 's3cret', resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
+    web.post('/login', (req, res) => {
+      req.session.userId = 'fred';
+      res.end('in');
+    });
+    web.get('/me', (req, res) => res.end(String(req.session.userId))); // no Content-Length of its own
+    const server = web.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const cookie = cookieHeader(await request(base).post('/login').expect(200));
+      // express-session writes the body before the touch answers unless the answer is synchronous;
+      // then the body goes out chunked and the end follows in another write.
+      const res = await request(base).get('/me').set('Cookie', cookie).expect(200, 'fred');
+      expect(res.headers['transfer-encoding']).toBeUndefined();
+      expect(res.headers['content-length']).toBe('4');
+
+      const sid = (await kit.redis.keys(`${kit.keys.prefix}:{sess:*`))[0]!.slice(`${kit.keys.prefix}:{sess:`.length, -1);
+      const loaded = (await store.get(sid))!;
+      let calledBack = false;
+      void store.touch(sid, loaded, () => (calledBack = true));
+      expect(calledBack).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('regenerate leaves a tombstone for a loaded session, none for one made in the same request', async () => {
+    const kit = await kitFor('xs-regen');
+    const store = new RedisSessionStore(kit);
+    const web = express();
+    web.use(session({ store, secret: 's3cret', resave: false, saveUninitialized: false, cookie: { maxAge: 3_600_000 } }));
+    const regenerate = (req: express.Request) => new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+    const save = (req: express.Request) => new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+    web.post('/login', async (req, res) => {
+      const made = req.sessionID;
+      if (req.query['save']) {
+        req.session.userId = 'early';
+        await save(req); // saved before the regenerate: it must be deleted
+      }
+      await regenerate(req);
+      req.session.userId = 'gus';
+      res.json({ made, now: req.sessionID });
+    });
+    const server = web.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const tombstone = (id: string) => admin.exists(kit.keys.entity('sess', id).key('x'));
+    const stored = (id: string) => admin.exists(kit.keys.entity('sess', id).key());
+    const destroyed = record(kit, 'session:destroyed');
+    try {
+      // no cookie: the id express-session made is unknown to anyone else
+      const first = await request(base).post('/login').expect(200);
+      const ids = first.body as { made: string; now: string };
+      expect(await tombstone(ids.made)).toBe(0);
+      expect(await stored(ids.now)).toBe(1);
+
+      // made and saved in this request: deleted, still no tombstone (its cookie never went out)
+      const early = (await request(base).post('/login?save=1').expect(200)).body as { made: string; now: string };
+      expect(await stored(early.made)).toBe(0);
+      expect(await tombstone(early.made)).toBe(0);
+      expect(destroyed.map((e) => e.reason)).toEqual(['destroy']);
+
+      // loaded from the store: a request in flight may still save it, so a tombstone guards it
+      const again = (await request(base).post('/login').set('Cookie', cookieHeader(first)).expect(200)).body as { made: string; now: string };
+      expect(again.made).toBe(ids.now);
+      expect(await stored(ids.now)).toBe(0);
+      expect(await tombstone(ids.now)).toBe(1);
+      expect(await store.engine.set(ids.now, { userId: 'gus' }, { ttl: 3_600_000 })).toBe('refused');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('a browser-session cookie (no maxAge) gets the ttl option, else one day', async () => {

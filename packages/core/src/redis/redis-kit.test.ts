@@ -119,6 +119,32 @@ describe('scripts', () => {
   });
 });
 
+describe('exec with coalesce', () => {
+  it('sends the commands of one event-loop turn in one write, in order, and uncorks after the turn', async () => {
+    const kit = kitFor({ url: await sharedRedisUrl(), prefix: uniquePrefix() });
+    await kit.ready();
+    const stream = (kit.redis as Redis).stream;
+    const key = kit.keys.key('n');
+    const first = kit.exec((r) => r.incr(key), { coalesce: true });
+    const second = kit.exec((r) => r.incr(key), { coalesce: true });
+    const plain = kit.exec((r) => r.incr(key)); // same connection: held back too, order kept
+    expect(stream.writableCorked).toBe(1); // corked once per turn
+    expect(stream.writableLength).toBeGreaterThan(0); // nothing written yet
+    expect(await Promise.all([first, second, plain])).toEqual([1, 2, 3]);
+    expect(stream.writableCorked).toBe(0);
+    expect(stream.writableLength).toBe(0);
+    expect(await kit.exec((r) => r.incr(key), { coalesce: true })).toBe(4); // a later turn corks again
+  });
+
+  it('keeps the operation timeout and the fail-fast rules', async () => {
+    const kit = kitFor({ url: await sharedRedisUrl(), prefix: uniquePrefix(), operationTimeout: 50 });
+    await kit.ready();
+    expect(await codeOf(kit.exec((r) => r.blpop(kit.keys.key('never'), 1), { coalesce: true }))).toBe('ERR_REDISKIT_TIMEOUT');
+    await kit.close();
+    expect(await codeOf(kit.exec((r) => r.get('x'), { coalesce: true }))).toBe('ERR_REDISKIT_CLOSED');
+  });
+});
+
 describe('when Redis stops', () => {
   let server: StartedRedis;
   beforeAll(async () => {

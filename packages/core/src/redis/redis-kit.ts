@@ -149,6 +149,8 @@ export class RedisKit {
   private readonly detach: Array<() => void> = [];
   private readonly duplicates = new Set<RedisClient>();
   private evictionChecked = false;
+  /** Connections corked by coalesceWrites() until the end of this event-loop turn. */
+  private corked: Array<{ uncork(): void }> | undefined;
 
   constructor(options: RedisKitOptions) {
     assertKnownOptions(WHERE, options, KNOWN_OPTIONS);
@@ -379,56 +381,98 @@ export class RedisKit {
    * connected or the context is degraded; rejects with ERR_REDISKIT_TIMEOUT
    * when Redis does not answer in time, and with a coded error otherwise.
    *
+   * `coalesce: true` lets the command leave with the other commands sent in
+   * this event-loop turn, in one socket write per connection (the connection
+   * is corked until `setImmediate`), as node-redis does for every command: many
+   * concurrent requests then cost one write system call, not one each. Order
+   * on the connection is unchanged, and the timeout starts now.
+   *
    * @example
    * const n = await kit.exec((redis) => redis.incr(kit.keys.key('visits')));
    */
-  async exec<T>(
+  exec<T>(
     operation: (redis: RedisClient) => Promise<T>,
-    options: { timeout?: number; operation?: string } = {},
+    options: { timeout?: number; operation?: string; coalesce?: boolean } = {},
   ): Promise<T> {
     const name = options.operation ?? 'operation';
-    if (this.currentState === 'closed') throw new RedisKitError('ERR_REDISKIT_CLOSED', `${name}: the context is closed`);
+    if (this.currentState === 'closed') {
+      return Promise.reject(new RedisKitError('ERR_REDISKIT_CLOSED', `${name}: the context is closed`));
+    }
     if (!this.available) {
-      throw new RedisKitError(
-        'ERR_REDISKIT_UNAVAILABLE',
-        `${name}: Redis is ${this.degradedByTimeouts ? 'not answering' : 'not connected'}; not sent`,
-        { details: { operation: name } },
+      return Promise.reject(
+        new RedisKitError('ERR_REDISKIT_UNAVAILABLE', `${name}: Redis is ${this.degradedByTimeouts ? 'not answering' : 'not connected'}; not sent`, {
+          details: { operation: name },
+        }),
       );
     }
     const timeout = options.timeout ?? this.options.operationTimeout;
-    let timer: NodeJS.Timeout | undefined;
+    if (options.coalesce) this.coalesceWrites();
     let pending: Promise<T>;
     try {
-      pending = operation(this.redis);
+      pending = Promise.resolve(operation(this.redis));
     } catch (error) {
-      throw toRedisKitError(error, name, name.startsWith('script '));
+      return Promise.reject(toRedisKitError(error, name, name.startsWith('script ')));
     }
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new RedisKitError('ERR_REDISKIT_TIMEOUT', `${name}: no answer from Redis within ${timeout} ms`, {
-              details: { operation: name, timeout },
-            }),
-          ),
-        timeout,
+    // One timer and one promise per operation (no Promise.race): this runs on
+    // every request. Whichever settles first wins; the other is ignored, and a
+    // late rejection of the command is always handled.
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        this.noteTimeout();
+        reject(
+          new RedisKitError('ERR_REDISKIT_TIMEOUT', `${name}: no answer from Redis within ${timeout} ms`, {
+            details: { operation: name, timeout },
+          }),
+        );
+      }, timeout);
+      pending.then(
+        (value) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          this.timeoutStreak = 0;
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          const coded = toRedisKitError(error, name, name.startsWith('script '));
+          if (coded.code === 'ERR_REDISKIT_TIMEOUT') this.noteTimeout();
+          else if (coded.code !== 'ERR_REDISKIT_UNAVAILABLE') this.timeoutStreak = 0;
+          reject(coded);
+        },
       );
     });
-    try {
-      const value = await Promise.race([pending, timedOut]);
-      this.timeoutStreak = 0;
-      return value;
-    } catch (error) {
-      // The command may still settle later; nobody awaits it any more.
-      pending.catch(() => {});
-      const coded = toRedisKitError(error, name, name.startsWith('script '));
-      if (coded.code === 'ERR_REDISKIT_TIMEOUT') this.noteTimeout();
-      else if (coded.code !== 'ERR_REDISKIT_UNAVAILABLE') this.timeoutStreak = 0;
-      throw coded;
-    } finally {
-      clearTimeout(timer);
-    }
   }
+
+  /**
+   * Corks the master connections until `setImmediate`, once per event-loop
+   * turn, so the commands of this turn leave in one write per socket.
+   */
+  private coalesceWrites(): void {
+    if (this.corked) return;
+    const streams: Array<{ uncork(): void }> = [];
+    const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    for (const node of nodes) {
+      const stream = node.stream as { cork?: () => void; uncork(): void; writable?: boolean } | undefined;
+      if (stream && typeof stream.cork === 'function' && stream.writable) {
+        stream.cork();
+        streams.push(stream);
+      }
+    }
+    this.corked = streams;
+    setImmediate(this.uncorkWrites);
+  }
+
+  private readonly uncorkWrites = (): void => {
+    const streams = this.corked;
+    this.corked = undefined;
+    if (streams) for (const stream of streams) stream.uncork();
+  };
 
   private noteTimeout(): void {
     this.timeoutStreak++;

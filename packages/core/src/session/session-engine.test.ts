@@ -153,6 +153,16 @@ describe('get', () => {
     expect(target['polluted']).toBeUndefined();
   });
 
+  it('drops those keys also when the JSON spells them with \\u escapes', async () => {
+    const s = await engine();
+    const id = newId();
+    await writeRaw(s, id, '{"a":1,"\\u005f_proto__":{"polluted":true},"x":{"\\u0063onstructor":{"polluted":true}}}');
+    const back = await s.get(id);
+    expect(back).toEqual({ a: 1, x: {} });
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.prototype.hasOwnProperty.call(back, '__proto__')).toBe(false);
+  });
+
   it('reads a stored value that is not JSON as no session, with a rejected event', async () => {
     const s = await engine();
     const rejected = record(s.kit, 'session:rejected');
@@ -160,6 +170,30 @@ describe('get', () => {
     await writeRaw(s, id, 'not json');
     expect(await s.get(id)).toBeNull();
     expect(rejected).toEqual([{ handle: s.handleOf(id), reason: 'unreadable' }]);
+  });
+});
+
+describe('keys', () => {
+  it('stores a session under the escaped key of its id, whatever the separator, and its tombstone beside it', async () => {
+    for (const separator of [':', '-', '_', 'x', '|']) {
+      const kit = createRedisKit({ url, prefix: uniquePrefix('sep').replace(/[^A-Za-z0-9]/g, ''), separator, operationTimeout: 2000, logger: false });
+      kits.push(kit);
+      await kit.ready();
+      const s = new SessionEngine(kit);
+      for (const id of [newId(), 'a-b_c', `a${separator}b`, 'x'.repeat(200), 'ünï:{}']) {
+        expect(await s.set(id, { n: 1 }, { ttl: HOUR })).toBe('created');
+        expect(await admin.exists(kit.keys.entity('sess', id).key())).toBe(1);
+        expect((await s.get(id))!['n']).toBe(1);
+        await s.destroy(id);
+        expect(await admin.exists(kit.keys.entity('sess', id).key('x'))).toBe(1);
+        expect(await s.set(id, { n: 2 }, { ttl: HOUR })).toBe('refused');
+      }
+      // clear() leaves the same tombstones (it finds sessions by key, not by id)
+      const id = newId();
+      await s.set(id, { n: 1 }, { ttl: HOUR });
+      expect(await s.clear()).toBe(1);
+      expect(await s.set(id, { n: 2 }, { ttl: HOUR })).toBe('refused');
+    }
   });
 });
 
@@ -203,6 +237,24 @@ describe('touch', () => {
     expect(await s.touch(id, { n: 1, cookie: cookie(HOUR) })).toBe('skipped');
     // no read before it in this process: the touch writes
     expect(await s.touch(id, { n: 1, cookie: cookie(HOUR) })).toBe('touched');
+  });
+
+  it('skipTouch decides a fresh touch synchronously, once per read, and leaves every other case to touch()', async () => {
+    const s = await engine({ touchAfter: 60_000 });
+    const id = newId();
+    await s.set(id, { n: 1, cookie: cookie(HOUR) });
+    expect(s.skipTouch(id, { n: 1, cookie: cookie(HOUR) })).toBe(false); // nothing read yet
+    await s.get(id);
+    expect(s.skipTouch(id, { n: 1, cookie: cookie(0) })).toBe(false); // ttl 0: touch() deletes
+    expect(s.skipTouch(id, { n: 1, cookie: cookie(HOUR + 120_000) })).toBe(false); // stale: touch() writes
+    expect(s.skipTouch(id, { n: 1, cookie: cookie(HOUR) })).toBe(true);
+    expect(s.skipTouch(id, { n: 1, cookie: cookie(HOUR) })).toBe(false); // the read's memo is used up
+    expect(await s.touch(id, { n: 1, cookie: cookie(HOUR) })).toBe('touched');
+    const bad = await engine({ touchAfter: 60_000, ttl: () => Number.NaN });
+    await bad.set(id, { n: 1 }, { ttl: HOUR });
+    await bad.get(id);
+    expect(bad.skipTouch(id, { n: 1 })).toBe(false); // the ttl function fails: touch() reports it
+    await expect(bad.touch(id, { n: 1 })).rejects.toMatchObject({ code: 'ERR_REDISKIT_INVALID_OPTION' });
   });
 
   it('never skips for more than half the lifetime (a short cookie maxAge with a long touchAfter)', async () => {

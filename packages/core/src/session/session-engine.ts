@@ -6,7 +6,7 @@ import { toRedisKitError } from '../redis/errors-map';
 import type { RedisKit } from '../redis/redis-kit';
 import { defineScript, type ScriptArg } from '../redis/script';
 import { resolveSessionOptions, type ResolvedSessionOptions, type SessionOptions, type SessionRecord } from './options';
-import { isPlainRecord, stripPrototypeKeys } from './serializer';
+import { isPlainRecord, jsonSerializer, stripPrototypeKeys } from './serializer';
 import { parseStoredValue, type StoredValue } from './stored-value';
 
 type Status3 = [number, number, string];
@@ -24,6 +24,9 @@ const RECENT_LIMIT = 10_000;
 // The most an 'auto' touchAfter lets the stored expiry lag behind.
 const AUTO_TOUCH_AFTER_MAX = 60_000;
 const BATCH = 200;
+const SKIPPED: Promise<TouchOutcome> = Promise.resolve('skipped');
+/** Characters key escaping leaves alone (besides the separator): express-session's base64url ids. */
+const PLAIN_ID = /^[A-Za-z0-9_-]+$/;
 
 /** Outcome of {@link SessionEngine.set}. */
 export type SaveOutcome =
@@ -91,6 +94,9 @@ class RecentReads {
     this.map.set(id, value);
     if (this.map.size > RECENT_LIMIT) this.map.delete(this.map.keys().next().value!);
   }
+  peek(id: string): Recent | undefined {
+    return this.map.get(id);
+  }
   take(id: string): Recent | undefined {
     const value = this.map.get(id);
     this.map.delete(id);
@@ -145,6 +151,8 @@ export class SessionEngine {
   private readonly sessionPattern: string;
   private readonly indexPattern: string;
   private readonly sessionKeyHead: string;
+  private readonly separatorInIds: boolean;
+  private readonly tombstoneSuffix: string;
 
   constructor(
     readonly kit: RedisKit,
@@ -158,6 +166,9 @@ export class SessionEngine {
     const { prefix, separator } = kit.keys;
     const ns = kit.keys.part(this.options.namespace);
     this.sessionKeyHead = `${prefix}${separator}{${ns}${separator}`;
+    // The separator is escaped in a key part, and it may be one of the id characters.
+    this.separatorInIds = PLAIN_ID.test(separator);
+    this.tombstoneSuffix = kit.keys.part('x');
     this.sessionPattern = `${globEscape(this.sessionKeyHead)}*}`;
     this.indexPattern = `${globEscape(`${prefix}${separator}{${kit.keys.part(`${this.options.namespace}.u`)}${separator}`)}*}`;
   }
@@ -172,7 +183,7 @@ export class SessionEngine {
     const key = this.sessionKey(this.checkId(id));
     let raw: Buffer | null;
     try {
-      raw = await this.kit.exec((redis) => redis.getBuffer(key), { operation: 'session get' });
+      raw = await this.kit.exec((redis) => redis.getBuffer(key), { operation: 'session get', coalesce: true });
       this.kit.noteSuccess(FEATURE);
     } catch (error) {
       const coded = toRedisKitError(error, 'session get');
@@ -257,11 +268,42 @@ export class SessionEngine {
   }
 
   /**
+   * The part of {@link touch} that needs no Redis, run synchronously: true
+   * when the touch is skipped because the read of this id in this process saw
+   * a stored expiry within `touchAfter` of the new one (the read's memo is
+   * then used up, as touch() would). False means "call touch()": it was not
+   * decided here (no memo, a stale expiry, a ttl of zero or less, bad input),
+   * and nothing changed. Lets the express-session store answer a skipped
+   * touch in the same tick, so express-session ends the response in one write
+   * instead of a chunked body and a separate end.
+   *
+   * @example
+   * if (!engine.skipTouch(id, session)) await engine.touch(id, session);
+   */
+  skipTouch(id: string, session: SessionRecord, options: WriteOptions = {}): boolean {
+    if (typeof id !== 'string' || !isPlainRecord(session)) return false;
+    const memo = this.recent.peek(id);
+    if (memo?.expires === undefined) return false;
+    let ttl: number;
+    try {
+      ttl = this.ttlFor(session, options);
+    } catch {
+      return false; // touch() reports it
+    }
+    if (ttl <= 0 || !this.isFresh(memo, ttl, session['cookie'])) return false;
+    this.recent.take(id);
+    this.kit.noteSuccess(FEATURE);
+    return true;
+  }
+
+  /**
    * Extends a live session and rewrites its stored cookie (one script); never
    * re-creates a session that is gone. Skipped without a round trip when the
-   * read in this process saw an expiry less than `touchAfter` older.
+   * read in this process saw an expiry less than `touchAfter` older (see
+   * {@link skipTouch}).
    */
   touch(id: string, session: SessionRecord, options: WriteOptions = {}): Promise<TouchOutcome> {
+    if (this.skipTouch(id, session, options)) return SKIPPED;
     return this.write('touch', async (budget) => {
       this.checkId(id);
       if (!isPlainRecord(session)) {
@@ -274,16 +316,7 @@ export class SessionEngine {
         return 'deleted';
       }
       const rawCookie = session['cookie'];
-      const newExpires = cookieExpiresMs(rawCookie) ?? Date.now() + ttl;
-      // Never skip for more than half the lifetime: a cookie maxAge shorter
-      // than touchAfter must not let an active session expire between touches.
-      // 'auto' keeps the stored expiry within a tenth of the lifetime (at most
-      // a minute) of where an always-writing touch would put it.
-      const { touchAfter } = this.options;
-      const skipWithin = touchAfter === 'auto' ? Math.min(ttl / 10, AUTO_TOUCH_AFTER_MAX) : Math.min(touchAfter, ttl / 2);
-      if (skipWithin > 0 && memo?.expires !== undefined && newExpires - memo.expires < skipWithin) {
-        return 'skipped';
-      }
+      if (memo && this.isFresh(memo, ttl, rawCookie)) return 'skipped';
       const c = !options.whole && rawCookie && typeof rawCookie === 'object' ? this.encode(id, 'c', plainCookie(rawCookie)) : '';
       let bound = 0;
       if (memo?.owner && memo.bound < Date.now() + ttl) {
@@ -320,15 +353,17 @@ export class SessionEngine {
   /**
    * Deletes a session and leaves a tombstone so that no save still in flight
    * for this id brings it back. Resolves true when a session existed.
+   * `tombstone: false` leaves none: only for an id that no other request can
+   * know (made in this request, its cookie not sent).
    */
-  destroy(id: string): Promise<boolean> {
+  destroy(id: string, options: { tombstone?: boolean } = {}): Promise<boolean> {
     return this.write('destroy', async (budget) => {
       this.checkId(id);
       this.recent.take(id);
       const [status, owner] = await destroyScript.run(
         this.kit,
         [this.sessionKey(id), this.tombstoneKey(id)],
-        [this.options.tombstoneTtl, ''],
+        [options.tombstone === false ? 0 : this.options.tombstoneTtl, ''],
         { timeout: this.left(budget) },
       );
       if (status === 1) {
@@ -657,6 +692,21 @@ export class SessionEngine {
     return left;
   }
 
+  /**
+   * Whether the expiry this read saw is recent enough to skip a touch. Never
+   * skips for more than half the lifetime: a cookie maxAge shorter than
+   * touchAfter must not let an active session expire between touches. 'auto'
+   * keeps the stored expiry within a tenth of the lifetime (at most a minute)
+   * of where an always-writing touch would put it.
+   */
+  private isFresh(memo: Recent, ttl: number, cookie: unknown): boolean {
+    if (memo.expires === undefined) return false;
+    const newExpires = cookieExpiresMs(cookie) ?? Date.now() + ttl;
+    const { touchAfter } = this.options;
+    const skipWithin = touchAfter === 'auto' ? Math.min(ttl / 10, AUTO_TOUCH_AFTER_MAX) : Math.min(touchAfter, ttl / 2);
+    return skipWithin > 0 && newExpires - memo.expires < skipWithin;
+  }
+
   private slack(ttl: number): number {
     return Math.min(Math.max(ttl, 1000), DAY);
   }
@@ -710,15 +760,20 @@ export class SessionEngine {
   }
 
   private sessionKey(id: string): string {
+    // Ids that escaping leaves as they are (express-session's base64url ids)
+    // skip the per-character escape: same key, no work on every read.
+    if (id.length <= this.kit.keys.maxPartLength && PLAIN_ID.test(id) && !(this.separatorInIds && id.includes(this.kit.keys.separator))) {
+      return `${this.sessionKeyHead}${id}}`;
+    }
     return this.kit.keys.entity(this.options.namespace, id).key();
   }
 
   private tombstoneKey(id: string): string {
-    return this.kit.keys.entity(this.options.namespace, id).key('x');
+    return this.tombstoneOfKey(this.sessionKey(id));
   }
 
   private tombstoneOfKey(sessionKey: string): string {
-    return `${sessionKey}${this.kit.keys.separator}x`;
+    return `${sessionKey}${this.kit.keys.separator}${this.tombstoneSuffix}`;
   }
 
   private indexKey(owner: string): string {
@@ -762,7 +817,10 @@ export class SessionEngine {
       return { ok: false, reason: 'unreadable' };
     }
     if (!isPlainRecord(value)) return { ok: false, reason: 'unreadable' };
-    return { ok: true, value: stripPrototypeKeys(value) };
+    // JSON text without these words and without \u escapes cannot hold a
+    // __proto__, constructor or prototype key: nothing to strip.
+    const plainJson = this.options.serializer === jsonSerializer && !text.includes('proto') && !text.includes('constructor') && !text.includes('\\u');
+    return { ok: true, value: plainJson ? value : stripPrototypeKeys(value) };
   }
 
   private parse(id: string, raw: Buffer | null): StoredValue | undefined {

@@ -31,10 +31,17 @@ export function parseStoredValue(value: Buffer): StoredValue | undefined {
   const numbers: number[] = [];
   let pos = 3;
   for (let n = 0; n < 7; n++) {
-    const stop = value.indexOf(COLON, pos);
-    if (stop === -1) return undefined;
-    const parsed = Number(value.toString('latin1', pos, stop));
-    if (!Number.isFinite(parsed)) return undefined;
+    // Digits are read in place (this runs on every session read); anything
+    // else takes the general path, with the same result as before.
+    let parsed = 0;
+    let stop = pos;
+    while (stop < value.length && value[stop]! >= 0x30 && value[stop]! <= 0x39) parsed = parsed * 10 + value[stop++]! - 0x30;
+    if (value[stop] !== COLON || stop - pos > 15) {
+      stop = value.indexOf(COLON, pos);
+      if (stop === -1) return undefined;
+      parsed = Number(value.toString('latin1', pos, stop));
+      if (!Number.isFinite(parsed)) return undefined;
+    }
     numbers.push(parsed);
     pos = stop + 1;
   }

@@ -15,6 +15,7 @@ type Done<T> = (err: any, value?: T) => void;
 type ExpressSessionModule = { Store: { prototype: Store } };
 
 let expressSessionModule: ExpressSessionModule | undefined;
+const SKIPPED: Promise<unknown> = Promise.resolve('skipped');
 
 /**
  * express-session, loaded when express-session first calls the store (never
@@ -78,6 +79,10 @@ export class RedisSessionStore extends EventEmitter implements Store {
   readonly engine: SessionEngine;
   /** Installed by express-session when the store is passed to `session()`. */
   generate!: (req: Request) => void;
+  /** Sessions express-session built from a stored value (createSession), as opposed to new ones. */
+  private readonly loaded = new WeakSet<object>();
+  /** Session objects a save was sent for. */
+  private readonly saved = new WeakSet<object>();
 
   /** `new RedisSessionStore(kit, options)`, or `new RedisSessionStore(engine)` to share an engine. */
   constructor(kitOrEngine: RedisKit | SessionEngine, options?: SessionOptions) {
@@ -114,10 +119,19 @@ export class RedisSessionStore extends EventEmitter implements Store {
   }
 
   set(sid: string, session: SessionData, callback?: (err?: any) => void): Promise<unknown> {
+    if (session !== null && typeof session === 'object') this.saved.add(session);
     return settle(this.engine.set(sid, session as unknown as SessionRecord), callback);
   }
 
   touch(sid: string, session: SessionData, callback?: (err?: any) => void): Promise<unknown> {
+    // A skipped touch (the stored expiry is fresh) answers in the same tick:
+    // express-session then ends the response in one write with a
+    // Content-Length, instead of flushing a chunked body now and its end after
+    // the callback.
+    if (this.engine.skipTouch(sid, session as unknown as SessionRecord)) {
+      callback?.();
+      return SKIPPED;
+    }
     return settle(this.engine.touch(sid, session as unknown as SessionRecord), callback);
   }
 
@@ -166,7 +180,26 @@ export class RedisSessionStore extends EventEmitter implements Store {
   // express-session's own plumbing, borrowed from its Store base class.
 
   regenerate(req: Request, callback: (err?: any) => any): void {
-    expressSession().Store.prototype.regenerate.call(this, req, callback);
+    const current = req.session as object | undefined;
+    // A session express-session made in this request (not loaded from the
+    // store) whose cookie has not gone out has an id no other request knows:
+    // no request in flight can save it, so it needs no tombstone, and if it
+    // was never saved there is nothing to delete. A login then leaves no
+    // tombstone key behind and costs one round trip less.
+    const fresh = current !== undefined && !this.loaded.has(current) && req.res?.headersSent === false;
+    if (!fresh) {
+      expressSession().Store.prototype.regenerate.call(this, req, callback);
+      return;
+    }
+    const regenerated = (err?: unknown) => {
+      this.generate(req);
+      callback(err);
+    };
+    if (!this.saved.has(current)) {
+      process.nextTick(regenerated);
+      return;
+    }
+    void settle(this.engine.destroy(req.sessionID, { tombstone: false }), regenerated);
   }
 
   load(sid: string, callback: (err: any, session?: SessionData) => any): void {
@@ -174,6 +207,8 @@ export class RedisSessionStore extends EventEmitter implements Store {
   }
 
   createSession(req: Request, session: SessionData): Session & SessionData {
-    return expressSession().Store.prototype.createSession.call(this, req, session);
+    const created = expressSession().Store.prototype.createSession.call(this, req, session);
+    this.loaded.add(created);
+    return created;
   }
 }
