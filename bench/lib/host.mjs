@@ -42,6 +42,8 @@ serve({
     return { info: started.info };
   },
   stats: () => ({ ...stats }),
+  // App CPU time so far (bench/cpu.mjs divides its delta by the requests served).
+  cpu: () => process.cpuUsage(),
   // Lock contenders: run the loop for `durationMs`, report operations, latencies and violations.
   async run(msg) {
     return started.run(msg);
