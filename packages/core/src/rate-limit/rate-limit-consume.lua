@@ -19,12 +19,16 @@
              window ms, burst (token bucket, GCRA; retry hint in ms for
              concurrency), block duration ms (0: no block)
 
-  Returns: { now in microseconds, 1 if admitted else 0, then six integers per
-             policy: 1 if it admits else 0, remaining, reset ms (until at least
-             one more unit is available; 0 when full), retry ms (until the
-             request's cost fits; 0 when it fits), receipt (fixed window: the
-             window's PEXPIRETIME; sliding window: the window index; else 0),
-             block ms left (0: not blocked) }
+  Returns: { now in microseconds, 1 if admitted else 0, then per policy:
+             when rejected, six integers: 1 if it admits else 0, remaining,
+             reset ms (until at least one more unit is available; 0 when
+             full), retry ms (until the request's cost fits; 0 when it fits),
+             receipt (fixed window: the window's PEXPIRETIME; sliding window:
+             the window index; else 0), block ms left (0: not blocked);
+             when admitted, only remaining, reset ms and receipt (every
+             policy admits, with no wait and no block: the other three are
+             1, 0 and 0). Every reply element costs the client time to
+             parse, and most decisions admit. }
   Errors: none (arguments are validated by the caller)
 ]]
 -- Written for speed: this runs on every request. Redis's Lua interpreter
@@ -232,6 +236,7 @@ end
 if cost == 0 then charge = false end
 
 local out = { now_us, admitted and 1 or 0 }
+local o = 2
 for i = 1, n do
   local s = policies[i]
   local algo, k, ok = s.algo, KEYS[2 * i - 1], s.ok
@@ -279,25 +284,27 @@ for i = 1, n do
     if s.block > s.retry then s.retry = s.block end
     blocked = s.block
   end
-  local o = 2 + (i - 1) * 6
-  if ok then
+  if admitted then
     local rem, reset = view(s, charged)
-    out[o + 1] = 1
-    out[o + 2] = rem
-    out[o + 3] = reset
-    out[o + 4] = 0
+    out[o + 1] = rem
+    out[o + 2] = reset
+    out[o + 3] = receipt
+    o = o + 3
   else
-    local rem = 0
-    if algo ~= 5 and s.blocked == 0 then
+    local rem, reset = 0, s.retry
+    if ok then
+      rem, reset = view(s, charged)
+    elseif algo ~= 5 and s.blocked == 0 then
       -- What is left, even if it is less than this request's cost.
       rem = view(s, charged)
     end
-    out[o + 1] = 0
+    out[o + 1] = ok and 1 or 0
     out[o + 2] = rem
-    out[o + 3] = s.retry
-    out[o + 4] = s.retry
+    out[o + 3] = reset
+    out[o + 4] = ok and 0 or s.retry
+    out[o + 5] = receipt
+    out[o + 6] = blocked
+    o = o + 6
   end
-  out[o + 5] = receipt
-  out[o + 6] = blocked
 end
 return out

@@ -382,52 +382,63 @@ export class RedisKit {
    * @example
    * const n = await kit.exec((redis) => redis.incr(kit.keys.key('visits')));
    */
-  async exec<T>(
+  exec<T>(
     operation: (redis: RedisClient) => Promise<T>,
     options: { timeout?: number; operation?: string } = {},
   ): Promise<T> {
-    const name = options.operation ?? 'operation';
-    if (this.currentState === 'closed') throw new RedisKitError('ERR_REDISKIT_CLOSED', `${name}: the context is closed`);
+    return this.runOperation(operation, options.operation ?? 'operation', options.timeout ?? this.options.operationTimeout);
+  }
+
+  /**
+   * exec() without its options object: one promise and one timer per
+   * operation (this runs for every request of every feature). The timer
+   * rejects with ERR_REDISKIT_TIMEOUT; the command may still settle later,
+   * and then changes nothing.
+   */
+  private runOperation<T>(operation: (redis: RedisClient) => Promise<T>, name: string, timeout: number): Promise<T> {
+    if (this.currentState === 'closed') return Promise.reject(new RedisKitError('ERR_REDISKIT_CLOSED', `${name}: the context is closed`));
     if (!this.available) {
-      throw new RedisKitError(
-        'ERR_REDISKIT_UNAVAILABLE',
-        `${name}: Redis is ${this.degradedByTimeouts ? 'not answering' : 'not connected'}; not sent`,
-        { details: { operation: name } },
+      return Promise.reject(
+        new RedisKitError('ERR_REDISKIT_UNAVAILABLE', `${name}: Redis is ${this.degradedByTimeouts ? 'not answering' : 'not connected'}; not sent`, {
+          details: { operation: name },
+        }),
       );
     }
-    const timeout = options.timeout ?? this.options.operationTimeout;
-    let timer: NodeJS.Timeout | undefined;
     let pending: Promise<T>;
     try {
       pending = operation(this.redis);
     } catch (error) {
-      throw toRedisKitError(error, name, name.startsWith('script '));
+      return Promise.reject(toRedisKitError(error, name, name.startsWith('script ')));
     }
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new RedisKitError('ERR_REDISKIT_TIMEOUT', `${name}: no answer from Redis within ${timeout} ms`, {
-              details: { operation: name, timeout },
-            }),
-          ),
-        timeout,
+    return new Promise<T>((resolve, reject) => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        this.noteTimeout();
+        reject(
+          new RedisKitError('ERR_REDISKIT_TIMEOUT', `${name}: no answer from Redis within ${timeout} ms`, {
+            details: { operation: name, timeout },
+          }),
+        );
+      }, timeout);
+      pending.then(
+        (value) => {
+          if (timedOut) return;
+          clearTimeout(timer);
+          this.timeoutStreak = 0;
+          resolve(value);
+        },
+        (error: unknown) => {
+          // After a timeout nobody awaits the command any more.
+          if (timedOut) return;
+          clearTimeout(timer);
+          const coded = toRedisKitError(error, name, name.startsWith('script '));
+          if (coded.code === 'ERR_REDISKIT_TIMEOUT') this.noteTimeout();
+          else if (coded.code !== 'ERR_REDISKIT_UNAVAILABLE') this.timeoutStreak = 0;
+          reject(coded);
+        },
       );
     });
-    try {
-      const value = await Promise.race([pending, timedOut]);
-      this.timeoutStreak = 0;
-      return value;
-    } catch (error) {
-      // The command may still settle later; nobody awaits it any more.
-      pending.catch(() => {});
-      const coded = toRedisKitError(error, name, name.startsWith('script '));
-      if (coded.code === 'ERR_REDISKIT_TIMEOUT') this.noteTimeout();
-      else if (coded.code !== 'ERR_REDISKIT_UNAVAILABLE') this.timeoutStreak = 0;
-      throw coded;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private noteTimeout(): void {
@@ -492,7 +503,7 @@ export class RedisKit {
     options: { timeout?: number } = {},
   ): Promise<Attempt<T>> {
     try {
-      const value = await this.exec(fn, { ...options, operation: `${feature} ${operation}` });
+      const value = await this.runOperation(fn, `${feature} ${operation}`, options.timeout ?? this.options.operationTimeout);
       this.noteSuccess(feature);
       return { ok: true, value };
     } catch (error) {
