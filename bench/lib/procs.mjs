@@ -45,14 +45,12 @@ export function killTracked() {
  * carrying the same `id`, or rejects with the child's error, its exit, or a timeout.
  */
 export class Child {
-  constructor(modulePath, args, { label, env, execArgv = [], execPath, stdio } = {}) {
+  constructor(modulePath, args, { label, env, execArgv = [], stdio } = {}) {
     this.label = label ?? modulePath;
     this.stderr = '';
     this.child = fork(modulePath, args, {
       env: { ...process.env, ...env },
       execArgv,
-      // A wrapper (valgrind) runs node itself: then execArgv ends with process.execPath.
-      ...(execPath ? { execPath } : {}),
       stdio: stdio ?? ['ignore', 'inherit', 'pipe', 'ipc'],
       serialization: 'advanced',
     });

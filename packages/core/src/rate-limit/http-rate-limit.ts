@@ -218,6 +218,7 @@ export class HttpRateLimit<TReq = any> {
   private readonly sharedKey: boolean;
   /** Headers of requests to which every policy applies. */
   private readonly headers: RateLimitHeaderWriter | undefined;
+  private readonly hasLease: boolean;
 
   constructor(
     readonly kit: RedisKit,
@@ -225,6 +226,7 @@ export class HttpRateLimit<TReq = any> {
   ) {
     this.ipKeyed = !options.key && options.policies.some((p) => !options.policyKeys.has(p.name));
     this.sharedKey = options.policyKeys.size === 0;
+    this.hasLease = options.policies.some((p) => p.algorithm === 'concurrency');
     this.headers = options.headers === false && !options.legacyHeaders ? undefined : new RateLimitHeaderWriter(options.policies, options.headers, options.legacyHeaders);
   }
 
@@ -390,7 +392,7 @@ export class HttpRateLimit<TReq = any> {
     if (!decision.allowed) {
       return { action: 'respond', response: quotaExceededResponse(decision, headers, o.message), decision };
     }
-    if (o.skipFailedRequests || o.skipSuccessfulRequests || active.some((p) => p.algorithm === 'concurrency')) {
+    if (o.skipFailedRequests || o.skipSuccessfulRequests || (active === o.policies ? this.hasLease : active.some((p) => p.algorithm === 'concurrency'))) {
       onResponseEnd(info.res, ({ status, aborted }) => {
         const ok = !aborted && o.requestWasSuccessful(status);
         const refund = (o.skipFailedRequests && !ok) || (o.skipSuccessfulRequests && ok);

@@ -224,6 +224,7 @@ export function policiesFrom(where: string, o: Record<string, unknown>, extraKno
 
 /** Escapes `%` and `|` so two strings joined by `|` never read as another pair. */
 function joinable(text: string): string {
+  if (text.indexOf('%') === -1 && text.indexOf('|') === -1) return text;
   return text.replace(/%/g, '%25').replace(/\|/g, '%7C');
 }
 
