@@ -42,12 +42,15 @@ export class RedisKitEvents {
     return () => this.anyListeners.delete(listener);
   }
 
+  /** Listeners of `event`, counting `onAny` listeners; emitters skip building a payload nobody reads. */
   listenerCount(event: RedisKitEventName): number {
     return this.emitter.listenerCount(event) + this.anyListeners.size;
   }
 
   /** Emits synchronously; listener errors are reported, never thrown to the emitter. */
   emit<K extends RedisKitEventName>(event: K, payload: RedisKitEventMap[K]): void {
+    // Most events on a request path have no listener: skip the copy of the listener list.
+    if (this.anyListeners.size === 0 && this.emitter.listenerCount(event) === 0) return;
     for (const listener of this.emitter.rawListeners(event) as Listener<K>[]) {
       try {
         listener(payload);

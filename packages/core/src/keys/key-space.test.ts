@@ -68,6 +68,18 @@ describe('KeySpace', () => {
     expect(space.part('x'.repeat(10 * 1024))).not.toBe(space.part('x'.repeat(10 * 1024 - 1) + 'y'));
   });
 
+  it('hashes a part exactly when its bytes exceed the bound, escaped or not', () => {
+    const keys = new KeySpace({ prefix: 'p', separator: ':', maxPartLength: 48 });
+    expect(keys.part('a'.repeat(48))).toBe('a'.repeat(48));
+    expect(keys.part('a'.repeat(49))).toMatch(/^#/);
+    expect(keys.part('é'.repeat(24))).toBe('é'.repeat(24)); // 48 bytes
+    expect(keys.part('é'.repeat(25))).toMatch(/^#/);
+    expect(keys.part('😀'.repeat(12))).toBe('😀'.repeat(12)); // 48 bytes in 24 UTF-16 units
+    expect(keys.part('😀'.repeat(13))).toMatch(/^#/);
+    expect(keys.part('a:'.repeat(13))).toMatch(/^#/); // 52 bytes once escaped
+    expect(keys.part('a:'.repeat(12))).toBe('a%3A'.repeat(12));
+  });
+
   it('keeps multi-byte parts under the bound by bytes, not characters', () => {
     const part = space.part('日'.repeat(50)); // 150 bytes
     expect(part.startsWith('#')).toBe(true);

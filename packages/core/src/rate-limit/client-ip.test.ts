@@ -23,6 +23,22 @@ describe('clientAddressKey', () => {
     expect(clientAddressKey('2001:db8::1', 128)).toBe('2001:db8::1');
   });
 
+  it('answers the canonical IPv4 fast path as the full parser would', () => {
+    // Canonical dotted-decimal skips ipaddr.js; every other spelling still goes through it.
+    for (const [address, key] of [
+      ['0.0.0.0', '0.0.0.0'],
+      ['255.255.255.255', '255.255.255.255'],
+      ['::ffff:10.0.0.1', '10.0.0.1'],
+      ['::FFFF:10.0.0.1', '10.0.0.1'],
+      ['010.0.0.1', '8.0.0.1'],
+      ['10.0.0.01', '10.0.0.1'],
+      ['256.0.0.1', '256.0.0.1'],
+      ['1.2.3', '1.2.0.3'], // ipaddr.js reads a three-part address as a.b.0.c
+    ] as const) {
+      expect(clientAddressKey(address)).toBe(key);
+    }
+  });
+
   it('leaves what is not an address alone', () => {
     expect(clientAddressKey('unknown')).toBe('unknown');
   });

@@ -1,5 +1,9 @@
 import ipaddr from 'ipaddr.js';
 
+// Four decimal octets 0-255 without leading zeros, optionally after `::ffff:`.
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const CANONICAL_IPV4 = new RegExp(`^(?:::ffff:)?(${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET})$`);
+
 /**
  * The rate-limit key of a client address. IPv4 stays as is; an IPv4-mapped
  * IPv6 address (`::ffff:203.0.113.7`) folds to its IPv4 form, so a dual-stack
@@ -15,6 +19,10 @@ import ipaddr from 'ipaddr.js';
  * clientAddressKey('2001:db8:1:2:3:4:5:6', 56);   // '2001:db8:1::/56'
  */
 export function clientAddressKey(address: string, subnet: number | false = 56): string {
+  // Fast path for the usual case, an IPv4 address in canonical dotted-decimal
+  // form (what Node reports), plain or IPv4-mapped: already its own key.
+  const v4 = CANONICAL_IPV4.exec(address);
+  if (v4) return v4[1]!;
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     parsed = ipaddr.parse(address);

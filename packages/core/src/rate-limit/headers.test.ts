@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseDictionary, parseList } from 'structured-headers';
-import { rateLimitHeaders, quotaExceededResponse, QUOTA_EXCEEDED_TYPE } from './headers';
+import { parseDictionary, parseList, serializeDictionary, serializeList, type Item } from 'structured-headers';
+import { rateLimitHeaders, quotaExceededResponse, QUOTA_EXCEEDED_TYPE, RateLimitHeaderWriter } from './headers';
 import { resolvePolicies } from './policy';
 import type { RateLimitDecision } from './rate-limiter';
 
@@ -84,5 +84,72 @@ describe('the 429 problem', () => {
     expect(r.status).toBe(429);
     expect(r.headers['content-type']).toBe('application/problem+json');
     expect(JSON.parse(r.body)).toMatchObject({ type: QUOTA_EXCEEDED_TYPE, status: 429, title: 'Quota Exceeded', 'violated-policies': ['burst'] });
+  });
+});
+
+describe('the hand-written Structured Field serialization', () => {
+  // The headers are built as strings (every limited response carries them);
+  // structured-headers must produce the very same bytes, and parse them back.
+  const odd = resolvePolicies('t', [
+    { name: 'say "hi"', algorithm: 'token-bucket', limit: 7, window: 1500, burst: 9 },
+    { name: 'back\\slash', algorithm: 'fixed-window', limit: 999_999_999, window: 31_536_000_000 },
+    { name: ' spaced out ', algorithm: 'concurrency', limit: 2 },
+    { name: 'tiny', algorithm: 'fixed-window', limit: 1, window: 1 },
+  ]);
+  const results = odd.map((p, i) => ({
+    name: p.name,
+    algorithm: p.algorithm,
+    limit: p.limit,
+    window: p.window,
+    capacity: p.capacity,
+    ok: i !== 1,
+    remaining: [0, 5, 1, 999_999_999][i]!,
+    resetMs: [0, 1, 999, 31_536_000_000][i]!,
+    retryAfterMs: i === 1 ? 2500 : 0,
+  }));
+  const byLibrary = (pk?: Uint8Array): { policy: string; limit: string } => {
+    const param = (m: Map<string, unknown>) => (pk ? m.set('pk', pk) : m) as Map<string, never>;
+    return {
+      policy: serializeList(
+        odd.map((p): Item => {
+          const m = new Map<string, unknown>([['q', p.limit]]);
+          if (p.algorithm === 'concurrency') m.set('qu', 'concurrent-requests');
+          else m.set('w', Math.max(1, Math.ceil(p.window / 1000)));
+          if (p.algorithm === 'token-bucket' && p.burst !== p.limit) m.set('rk-burst', p.burst);
+          return [p.name, param(m)];
+        }),
+      ),
+      limit: serializeList(
+        results.map((r): Item => {
+          const m = new Map<string, unknown>([['r', r.remaining]]);
+          if (r.algorithm !== 'concurrency') m.set('t', Math.ceil(r.resetMs / 1000));
+          return [r.name, param(m)];
+        }),
+      ),
+    };
+  };
+  const allowed: RateLimitDecision = { ...decision(true), policies: results, violated: [], retryAfterMs: 0 };
+
+  it('writes draft-11 fields byte for byte as structured-headers does', () => {
+    for (const pk of [undefined, new Uint8Array([0, 255, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]), Buffer.from('abcdef').subarray(2, 5)]) {
+      const h = new RateLimitHeaderWriter(odd, 'draft-11', false).write(allowed, pk);
+      const expected = byLibrary(pk);
+      expect(h['ratelimit-policy']).toBe(expected.policy);
+      expect(h.ratelimit).toBe(expected.limit);
+      expect(parseList(h.ratelimit!)).toHaveLength(4);
+    }
+  });
+
+  it('writes draft-7 fields byte for byte as structured-headers does', () => {
+    const h = new RateLimitHeaderWriter(odd, 'draft-7', false).write(allowed);
+    expect(h['ratelimit-policy']).toBe(serializeList(odd.filter((p) => p.algorithm !== 'concurrency').map((p): Item => [p.limit, new Map([['w', Math.max(1, Math.ceil(p.window / 1000))]])])));
+    expect(h.ratelimit).toBe(serializeDictionary({ limit: 7, remaining: 0, reset: 0 }));
+  });
+
+  it('gives the same headers from one writer, request after request, as rateLimitHeaders()', () => {
+    const writer = new RateLimitHeaderWriter(policies, 'draft-11', true);
+    for (const d of [decision(true), decision(false), decision(true)]) {
+      expect(writer.write(d)).toEqual(rateLimitHeaders(policies, d, { format: 'draft-11', legacy: true }));
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { serializeDictionary, serializeList, type Item, type Parameters } from 'structured-headers';
+import { serializeItem } from 'structured-headers';
 import { problemResponse, type PlainResponse, type ProblemDetails } from '../http';
 import type { ResolvedPolicy } from './policy';
 import type { PolicyResult, RateLimitDecision } from './rate-limiter';
@@ -22,28 +22,51 @@ const seconds = (ms: number) => Math.ceil(ms / 1000);
 /** `w`: the draft takes whole seconds, at least 1. */
 const windowSeconds = (ms: number) => Math.max(1, seconds(ms));
 
-function policyItem(p: ResolvedPolicy, pk: Uint8Array | undefined): Item {
-  const params: Parameters = new Map();
-  params.set('q', p.limit);
-  if (p.algorithm === 'concurrency') params.set('qu', 'concurrent-requests');
-  else params.set('w', windowSeconds(p.window));
-  if ((p.algorithm === 'token-bucket' || p.algorithm === 'gcra') && p.burst !== p.limit) params.set('rk-burst', p.burst);
-  if (pk) params.set('pk', pk);
-  return [p.name, params];
+// Structured Field serialization (RFC 9651) of the few kinds of values these
+// headers hold, written out directly: this runs on every limited response.
+// Anything outside the plain cases (not printable ASCII, not an integer in
+// range) goes to `structured-headers`, which serializes or rejects it.
+// headers.test.ts parses the output with `structured-headers` to prove it valid.
+const PRINTABLE = /^[\x20-\x7e]*$/;
+
+/** An sf-string: printable ASCII in quotes, `"` and `\` escaped. */
+function sfString(text: string): string {
+  if (!PRINTABLE.test(text)) return serializeItem(text);
+  return `"${text.replace(/["\\]/g, '\\$&')}"`;
 }
 
-function limitItem(r: PolicyResult, pk: Uint8Array | undefined): Item {
-  const params: Parameters = new Map();
-  params.set('r', r.remaining);
-  if (r.algorithm !== 'concurrency') params.set('t', seconds(r.resetMs));
-  if (pk) params.set('pk', pk);
-  return [r.name, params];
+/** An sf-integer. */
+function sfInteger(n: number): string {
+  if (Number.isInteger(n) && n >= -999_999_999_999_999 && n <= 999_999_999_999_999) return String(n);
+  return serializeItem(n);
+}
+
+/** An sf-binary parameter: `;pk=:base64:`. */
+function pkParam(pk: Uint8Array | undefined): string {
+  return pk ? `;pk=:${Buffer.from(pk.buffer, pk.byteOffset, pk.byteLength).toString('base64')}:` : '';
+}
+
+/** One `RateLimit-Policy` item of draft-11. */
+function policyItem(p: ResolvedPolicy, pk: string): string {
+  let item = `${sfString(p.name)};q=${sfInteger(p.limit)}`;
+  if (p.algorithm === 'concurrency') item += ';qu="concurrent-requests"';
+  else item += `;w=${sfInteger(windowSeconds(p.window))}`;
+  if ((p.algorithm === 'token-bucket' || p.algorithm === 'gcra') && p.burst !== p.limit) item += `;rk-burst=${sfInteger(p.burst)}`;
+  return item + pk;
+}
+
+/** One `RateLimit` item of draft-11. */
+function limitItem(r: PolicyResult, name: string, pk: string): string {
+  let item = `${name};r=${sfInteger(r.remaining)}`;
+  if (r.algorithm !== 'concurrency') item += `;t=${sfInteger(seconds(r.resetMs))}`;
+  return item + pk;
 }
 
 /** The policy a single-policy header format reports: least remaining, then the longest wait. */
-function mostRestrictive(results: readonly PolicyResult[]): PolicyResult | undefined {
+function mostRestrictive(results: readonly PolicyResult[], rateOnly: boolean): PolicyResult | undefined {
   let best: PolicyResult | undefined;
   for (const r of results) {
+    if (rateOnly && r.algorithm === 'concurrency') continue;
     if (!best || r.remaining < best.remaining || (r.remaining === best.remaining && r.resetMs > best.resetMs)) best = r;
   }
   return best;
@@ -55,6 +78,81 @@ export interface HeaderOptions {
   legacy: boolean;
   /** The draft's partition key (`pk`), a Byte Sequence. */
   partitionKey?: Uint8Array;
+}
+
+/**
+ * The header writer of one list of policies, with what does not change
+ * between requests (the `RateLimit-Policy` field, the serialized names)
+ * worked out once. `rateLimitHeaders()` is the one-off form.
+ */
+export class RateLimitHeaderWriter {
+  private readonly names = new Map<string, string>();
+  private readonly policyField: string | undefined;
+
+  constructor(
+    private readonly policies: readonly ResolvedPolicy[],
+    private readonly format: RateLimitHeaderFormat,
+    private readonly legacy: boolean,
+  ) {
+    for (const p of policies) this.names.set(p.name, sfString(p.name));
+    this.policyField = this.policyHeader(undefined);
+  }
+
+  private policyHeader(pk: Uint8Array | undefined): string | undefined {
+    if (this.format === 'draft-11') {
+      const param = pkParam(pk);
+      return this.policies.map((p) => policyItem(p, param)).join(', ');
+    }
+    if (this.format === 'draft-7' || this.format === 'draft-6') {
+      const rated = this.policies.filter((p) => p.algorithm !== 'concurrency');
+      if (rated.length > 0) return rated.map((p) => `${sfInteger(p.limit)};w=${sfInteger(windowSeconds(p.window))}`).join(', ');
+    }
+    return undefined;
+  }
+
+  /** The headers of `decision` (lower-case names); see {@link rateLimitHeaders}. */
+  write(decision: RateLimitDecision, partitionKey?: Uint8Array): Record<string, string> {
+    const headers: Record<string, string> = {};
+    const rejected = !decision.allowed;
+    if (rejected) headers['retry-after'] = String(Math.max(1, seconds(decision.retryAfterMs)));
+    const results = decision.policies;
+    if (results.length === 0) return headers;
+    const format = this.format;
+    if (format === 'draft-11') {
+      const pk = pkParam(partitionKey);
+      headers['ratelimit-policy'] = partitionKey ? this.policyHeader(partitionKey)! : this.policyField!;
+      let field = '';
+      for (const r of results) {
+        if (rejected && r.ok) continue;
+        if (field !== '') field += ', ';
+        field += limitItem(r, this.names.get(r.name) ?? sfString(r.name), pk);
+      }
+      headers.ratelimit = field;
+    }
+    if (format !== 'draft-11' || this.legacy) {
+      if (format === false && !this.legacy) return headers;
+      const shown = rejected ? results.filter((p) => !p.ok) : results;
+      // Single-policy formats describe a rate; a concurrency policy only when it is all there is.
+      const top = mostRestrictive(shown, true) ?? mostRestrictive(shown, false)!;
+      if (format === 'draft-7' || format === 'draft-6') {
+        if (this.policyField !== undefined) headers['ratelimit-policy'] = this.policyField;
+        if (format === 'draft-7') {
+          headers.ratelimit = `limit=${sfInteger(top.limit)}, remaining=${sfInteger(top.remaining)}, reset=${sfInteger(seconds(top.resetMs))}`;
+        } else {
+          headers['ratelimit-limit'] = String(top.limit);
+          headers['ratelimit-remaining'] = String(top.remaining);
+          headers['ratelimit-reset'] = String(seconds(top.resetMs));
+        }
+      }
+      if (this.legacy) {
+        const nowMs = decision.timeUs !== undefined ? decision.timeUs / 1000 : Date.now();
+        headers['x-ratelimit-limit'] = String(top.limit);
+        headers['x-ratelimit-remaining'] = String(top.remaining);
+        headers['x-ratelimit-reset'] = String(Math.ceil((nowMs + top.resetMs) / 1000));
+      }
+    }
+    return headers;
+  }
 }
 
 /**
@@ -73,37 +171,7 @@ export function rateLimitHeaders(
   decision: RateLimitDecision,
   options: HeaderOptions,
 ): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const rejected = !decision.allowed;
-  if (rejected) headers['retry-after'] = String(Math.max(1, seconds(decision.retryAfterMs)));
-  if (decision.policies.length === 0) return headers;
-  const shown = rejected ? decision.policies.filter((p) => !p.ok) : decision.policies;
-  const pk = options.partitionKey;
-  const rated = policies.filter((p) => p.algorithm !== 'concurrency');
-  // Single-policy formats describe a rate; a concurrency policy only when it is all there is.
-  const top = mostRestrictive(shown.filter((r) => r.algorithm !== 'concurrency')) ?? mostRestrictive(shown)!;
-  if (options.format === 'draft-11') {
-    headers['ratelimit-policy'] = serializeList(policies.map((p) => policyItem(p, pk)));
-    headers.ratelimit = serializeList(shown.map((r) => limitItem(r, pk)));
-  } else if (options.format === 'draft-7' || options.format === 'draft-6') {
-    if (rated.length > 0) {
-      headers['ratelimit-policy'] = serializeList(rated.map((p): Item => [p.limit, new Map([['w', windowSeconds(p.window)]])]));
-    }
-    if (options.format === 'draft-7') {
-      headers.ratelimit = serializeDictionary({ limit: top.limit, remaining: top.remaining, reset: seconds(top.resetMs) });
-    } else {
-      headers['ratelimit-limit'] = String(top.limit);
-      headers['ratelimit-remaining'] = String(top.remaining);
-      headers['ratelimit-reset'] = String(seconds(top.resetMs));
-    }
-  }
-  if (options.legacy) {
-    const nowMs = decision.timeUs !== undefined ? decision.timeUs / 1000 : Date.now();
-    headers['x-ratelimit-limit'] = String(top.limit);
-    headers['x-ratelimit-remaining'] = String(top.remaining);
-    headers['x-ratelimit-reset'] = String(Math.ceil((nowMs + top.resetMs) / 1000));
-  }
-  return headers;
+  return new RateLimitHeaderWriter(policies, options.format, options.legacy).write(decision, options.partitionKey);
 }
 
 /**

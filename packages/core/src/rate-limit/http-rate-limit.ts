@@ -5,7 +5,7 @@ import { unavailableProblem, type PlainResponse } from '../http';
 import { assertKnownOptions, optBoolean, optEnum, optFunction, optNumber, optString } from '../options';
 import type { RedisKit } from '../redis/redis-kit';
 import { clientAddressKey } from './client-ip';
-import { quotaExceededResponse, rateLimitHeaders, type RateLimitHeaderFormat } from './headers';
+import { quotaExceededResponse, RateLimitHeaderWriter, type RateLimitHeaderFormat } from './headers';
 import { POLICY_OPTIONS, type RateLimitPolicyOptions, type ResolvedPolicy } from './policy';
 import {
   policiesFrom,
@@ -68,7 +68,12 @@ export interface HttpRateLimitOptions<TReq = any>
   message?: string;
 }
 
-/** What an adapter learns from the framework about one request. */
+/**
+ * What an adapter learns from the framework about one request. `ip`,
+ * `forwardedFor` and `trustProxy` are read only by a limiter keyed by the
+ * client address, so adapters supply them as getters (a class, see the
+ * Express adapter) and pay for proxy-addr only when it is needed.
+ */
 export interface HttpRequestInfo<TReq> {
   /** The framework's request, handed to user callbacks. */
   req: TReq;
@@ -205,13 +210,24 @@ function toLimiterPolicy(p: ResolvedPolicy): RateLimitPolicyOptions {
  */
 export class HttpRateLimit<TReq = any> {
   private readonly limiters = new Map<string, RateLimiter>();
+  // Per request: the limiter of a route and method is found without building its name.
+  private readonly byRoute = new Map<string, Map<string, RateLimiter>>();
+  private fixedLimiter: RateLimiter | undefined;
   private readonly ipKeyed: boolean;
+  /** No policy has a key of its own: every policy counts the limiter's key. */
+  private readonly sharedKey: boolean;
+  /** Headers of requests to which every policy applies. */
+  private readonly headers: RateLimitHeaderWriter | undefined;
+  private readonly hasLease: boolean;
 
   constructor(
     readonly kit: RedisKit,
     readonly options: ResolvedHttpRateLimitOptions<TReq>,
   ) {
     this.ipKeyed = !options.key && options.policies.some((p) => !options.policyKeys.has(p.name));
+    this.sharedKey = options.policyKeys.size === 0;
+    this.hasLease = options.policies.some((p) => p.algorithm === 'concurrency');
+    this.headers = options.headers === false && !options.legacyHeaders ? undefined : new RateLimitHeaderWriter(options.policies, options.headers, options.legacyHeaders);
   }
 
   /** The limiter for one name (route), made on first use and reused. */
@@ -235,6 +251,23 @@ export class HttpRateLimit<TReq = any> {
         ...(s.timeout !== undefined ? { timeout: s.timeout } : {}),
       });
       this.limiters.set(name, limiter);
+    }
+    return limiter;
+  }
+
+  /** The limiter of a request: by {@link nameFor}, looked up by route and method. */
+  private limiterOf(info: Pick<HttpRequestInfo<TReq>, 'method' | 'route'>): RateLimiter {
+    const route = info.route;
+    if (this.options.name || !this.options.perRoute || !route) return (this.fixedLimiter ??= this.limiter(this.nameFor(info)));
+    let methods = this.byRoute.get(route);
+    if (!methods) {
+      methods = new Map();
+      this.byRoute.set(route, methods);
+    }
+    let limiter = methods.get(info.method);
+    if (!limiter) {
+      limiter = this.limiter(this.nameFor(info));
+      methods.set(info.method, limiter);
     }
     return limiter;
   }
@@ -290,39 +323,56 @@ export class HttpRateLimit<TReq = any> {
   /** Decides one request; never throws for Redis trouble (the fail policy decides), only for bugs in user callbacks. */
   async handle(info: HttpRequestInfo<TReq>): Promise<HttpRateLimitOutcome> {
     const o = this.options;
-    if (o.skip && (await o.skip(info.req))) return { action: 'next', headers: {} };
+    // User callbacks may be sync or async; a sync answer is used without a wait.
+    if (o.skip) {
+      const skip = o.skip(info.req);
+      if (isThenable(skip) ? await skip : skip) return { action: 'next', headers: {} };
+    }
     if (this.ipKeyed && info.key === undefined) this.adviseOnProxies(info);
 
     let baseKey: string | undefined;
     if (info.key !== undefined) {
       baseKey = info.key === '' ? undefined : info.key;
     } else if (o.key) {
-      const k = await o.key(info.req);
+      const found = o.key(info.req);
+      const k = isThenable(found) ? await found : found;
       baseKey = k === undefined || k === null || k === '' ? undefined : String(k);
     } else {
       baseKey = clientAddressKey(info.ip || 'unknown', o.ipv6Subnet);
     }
-    const identities: Record<string, string> = {};
-    const active: ResolvedPolicy[] = [];
-    for (const p of o.policies) {
-      const fn = o.policyKeys.get(p.name);
-      let id: string | undefined = baseKey;
-      if (fn) {
-        const k = await fn(info.req);
-        id = k === undefined || k === null || k === '' ? undefined : String(k);
+    let active: readonly ResolvedPolicy[] = o.policies;
+    let identities: Record<string, string> | undefined;
+    if (this.sharedKey) {
+      if (baseKey === undefined) return { action: 'next', headers: {} };
+    } else {
+      identities = {};
+      const chosen: ResolvedPolicy[] = [];
+      for (const p of o.policies) {
+        const fn = o.policyKeys.get(p.name);
+        let id: string | undefined = baseKey;
+        if (fn) {
+          const found = fn(info.req);
+          const k = isThenable(found) ? await found : found;
+          id = k === undefined || k === null || k === '' ? undefined : String(k);
+        }
+        if (id === undefined) continue;
+        identities[p.name] = id;
+        chosen.push(p);
       }
-      if (id === undefined) continue;
-      identities[p.name] = id;
-      active.push(p);
+      if (chosen.length === 0) return { action: 'next', headers: {} };
+      active = chosen.length === o.policies.length ? o.policies : chosen;
     }
-    if (active.length === 0) return { action: 'next', headers: {} };
 
-    const cost = typeof o.cost === 'function' ? await o.cost(info.req) : o.cost;
-    const limiter = this.limiter(this.nameFor(info));
-    const key = limiter.hashTag === 'limiter' ? identities : baseKey!;
+    let cost = o.cost;
+    if (typeof cost === 'function') {
+      const found = cost(info.req);
+      cost = isThenable(found) ? await found : found;
+    }
+    const limiter = this.limiterOf(info);
+    const key = limiter.hashTag === 'limiter' ? identities! : baseKey!;
     let decision: RateLimitDecision;
     try {
-      decision = await limiter.consume(key, { cost, policies: active.length === o.policies.length ? undefined : active.map((p) => p.name) });
+      decision = await limiter.consume(key, { cost, policies: active === o.policies ? undefined : active.map((p) => p.name) });
     } catch (error) {
       if (isRedisKitError(error) && o.settings.failPolicy === 'closed' && error.code !== 'ERR_REDISKIT_INVALID_OPTION') {
         return { action: 'respond', response: unavailableProblem('rate limiting', 1), error };
@@ -331,14 +381,18 @@ export class HttpRateLimit<TReq = any> {
     }
 
     const pk = o.partitionKey ? partitionKeyOf(limiter.name, typeof key === 'string' ? key : Object.values(key).join('\n')) : undefined;
-    const headers = o.headers === false && !o.legacyHeaders && decision.allowed
-      ? {}
-      : rateLimitHeaders(active, decision, { format: o.headers, legacy: o.legacyHeaders, ...(pk ? { partitionKey: pk } : {}) });
+    let headers: Record<string, string>;
+    if (this.headers) {
+      const writer = active === o.policies ? this.headers : new RateLimitHeaderWriter(active, o.headers, o.legacyHeaders);
+      headers = writer.write(decision, pk);
+    } else {
+      // headers: false still answers a rejection with Retry-After.
+      headers = decision.allowed ? {} : new RateLimitHeaderWriter(active, false, false).write(decision);
+    }
     if (!decision.allowed) {
       return { action: 'respond', response: quotaExceededResponse(decision, headers, o.message), decision };
     }
-    const hasLease = active.some((p) => p.algorithm === 'concurrency');
-    if (hasLease || o.skipFailedRequests || o.skipSuccessfulRequests) {
+    if (o.skipFailedRequests || o.skipSuccessfulRequests || (active === o.policies ? this.hasLease : active.some((p) => p.algorithm === 'concurrency'))) {
       onResponseEnd(info.res, ({ status, aborted }) => {
         const ok = !aborted && o.requestWasSuccessful(status);
         const refund = (o.skipFailedRequests && !ok) || (o.skipSuccessfulRequests && ok);
@@ -347,6 +401,10 @@ export class HttpRateLimit<TReq = any> {
     }
     return { action: 'next', headers, decision };
   }
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 // Which HTTP limiter first claimed a limiter name on a context, to warn about two sharing one.

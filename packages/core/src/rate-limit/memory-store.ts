@@ -1,8 +1,10 @@
 import type { ScriptArg } from '../redis/script';
 
 // An in-process twin of rate-limit-consume.lua and rate-limit-settle.lua:
-// the same arguments, the same integer arithmetic, the same replies, over a
-// Map with expiry instead of Redis. It serves the `local` failure policy (a
+// the same arguments, the same integer arithmetic, the same replies (always
+// in the long form, six values per policy: the script shortens an admitted
+// decision to three, which RateLimiter reads alike), over a Map with expiry
+// instead of Redis. It serves the `local` failure policy (a
 // per-process limiter while Redis is unreachable) and lets tests replay the
 // exact timestamps Redis decided at to check the scripts against it.
 

@@ -31,14 +31,22 @@ export const ALGORITHM_CODE: Record<RateLimitAlgorithm, 1 | 2 | 3 | 4 | 5> = {
   concurrency: 5,
 };
 
-/** Short algorithm names used in keys, so a changed algorithm never reads another's state. */
+/**
+ * One letter per algorithm, the first character of a policy's state key
+ * after the hash tag (`b` is a block key), so a changed algorithm never reads
+ * another's state. One letter keeps a client's key short (its name is part
+ * of what Redis stores per client).
+ */
 export const ALGORITHM_KEY: Record<RateLimitAlgorithm, string> = {
-  'fixed-window': 'fw',
-  'sliding-window': 'sw',
-  'token-bucket': 'tb',
-  gcra: 'gcra',
-  concurrency: 'cc',
+  'fixed-window': 'f',
+  'sliding-window': 's',
+  'token-bucket': 't',
+  gcra: 'g',
+  concurrency: 'c',
 };
+
+/** The key letter of a policy's block key. */
+export const BLOCK_KEY = 'b';
 
 /**
  * One limit a request must satisfy.

@@ -19,27 +19,28 @@
              window ms, burst (token bucket, GCRA; retry hint in ms for
              concurrency), block duration ms (0: no block)
 
-  Returns: { now in microseconds, 1 if admitted else 0, then six integers per
-             policy: 1 if it admits else 0, remaining, reset ms (until at least
-             one more unit is available; 0 when full), retry ms (until the
-             request's cost fits; 0 when it fits), receipt (fixed window: the
-             window's PEXPIRETIME; sliding window: the window index; else 0),
-             block ms left (0: not blocked) }
+  Returns: { now in microseconds, 1 if admitted else 0, then per policy:
+             when rejected, six integers: 1 if it admits else 0, remaining,
+             reset ms (until at least one more unit is available; 0 when
+             full), retry ms (until the request's cost fits; 0 when it fits),
+             receipt (fixed window: the window's PEXPIRETIME; sliding window:
+             the window index; else 0), block ms left (0: not blocked);
+             when admitted, only remaining, reset ms and receipt (every
+             policy admits, with no wait and no block: the other three are
+             1, 0 and 0). Every reply element costs the client time to
+             parse, and most decisions admit. }
   Errors: none (arguments are validated by the caller)
 ]]
+-- Written for speed: this runs on every request. Redis's Lua interpreter
+-- pays for every table, closure and string-to-number conversion, so state
+-- lives in one small table per policy created at once, numbers are parsed
+-- only when used, and the reply is filled by index.
 local t = redis.call('TIME')
 local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local now = math.floor(now_us / 1000)
 local mode = ARGV[1]
 local cost = tonumber(ARGV[2])
-local charge_rejected = ARGV[3] == '1'
-local lease_id = ARGV[4]
-local lease_ttl = tonumber(ARGV[5])
 local n = #KEYS / 2
-
-local function fmt(x)
-  return string.format('%.0f', x)
-end
 
 -- Exact integer division (operands stay below 2^53).
 local function div_floor(a, b)
@@ -49,135 +50,178 @@ local function div_floor(a, b)
   return q
 end
 
-local function div_ceil(a, b)
-  return -div_floor(-a, b)
-end
-
 -- Sliding window (weighted two-window counter), usage scaled by W:
 -- used(e) = p * (W - e) + c * W. Ms until `need` units fit.
 local function sliding_wait(p, c, e, W, L, need)
   local deficit = p * (W - e) + c * W - (L - need) * W
   if deficit <= 0 then return 0 end
   if p > 0 then
-    local d = div_ceil(deficit, p)
+    local d = -div_floor(-deficit, p)
     if e + d <= W then return d end
   end
   -- In the next window the current count becomes the previous one.
   local over = c - (L - need)
   local e2 = 0
-  if over > 0 then e2 = div_ceil(over * W, c) end
+  if over > 0 then e2 = -div_floor(-over * W, c) end
   return (W - e) + e2
 end
 
 -- Ms until a request of `cost` fits one policy, with or without this request's charge.
+-- Per algorithm, s.x and s.y hold: fixed window: count, ms left in the window;
+-- sliding window: current count, previous count (s.idx, s.e: window index, ms
+-- into it); token bucket: tokens x W, capacity x W; GCRA: theoretical arrival
+-- time in us, emission interval T in us (s.tol: burst tolerance); concurrency:
+-- leases held.
 local function wait(s, charged)
-  local W, L = s.W, s.L
-  if s.algo == 1 then
-    if s.pt > 0 then return s.pt end
+  local algo, W, L = s.algo, s.W, s.L
+  if algo == 1 then
+    if s.y > 0 then return s.y end
     return W
-  elseif s.algo == 2 then
-    local c = s.c
+  elseif algo == 2 then
+    local c = s.x
     if charged then c = c + cost end
-    return sliding_wait(s.p, c, s.e, W, L, cost)
-  elseif s.algo == 3 then
-    local tk = s.tk
+    return sliding_wait(s.y, c, s.e, W, L, cost)
+  elseif algo == 3 then
+    local tk = s.x
     if charged then tk = tk - cost * W end
-    return div_ceil(cost * W - tk, L)
-  elseif s.algo == 4 then
-    local tat = s.tat
-    if charged then tat = tat + cost * s.T end
-    return div_ceil(tat + cost * s.T - s.tol - now_us, 1000)
+    return -div_floor(tk - cost * W, L)
+  elseif algo == 4 then
+    local tat = s.x
+    if charged then tat = tat + cost * s.y end
+    return -div_floor(now_us - tat - cost * s.y + s.tol, 1000)
   end
   return s.B
 end
 
+-- Remaining and reset of one policy, with or without this request's charge.
+local function view(s, charged)
+  local algo, L, W = s.algo, s.L, s.W
+  if algo == 1 then
+    local c = s.x
+    if charged then c = c + cost end
+    local rem = L - c
+    if rem < 0 then rem = 0 end
+    local reset = 0
+    if c > 0 then
+      if s.y > 0 then reset = s.y else reset = W end
+    end
+    return rem, reset
+  elseif algo == 2 then
+    local c = s.x
+    if charged then c = c + cost end
+    local rem = div_floor(L * W - s.y * (W - s.e) - c * W, W)
+    if rem < 0 then rem = 0 end
+    local reset = 0
+    if rem < L then reset = sliding_wait(s.y, c, s.e, W, L, rem + 1) end
+    return rem, reset
+  elseif algo == 3 then
+    local tk = s.x
+    if charged then tk = tk - cost * W end
+    local rem = div_floor(tk, W)
+    if rem < 0 then rem = 0 end
+    local reset = 0
+    if tk < s.y then reset = -div_floor(tk - (rem + 1) * W, L) end
+    return rem, reset
+  elseif algo == 4 then
+    local nt, T, B = s.x, s.y, s.B
+    if charged then nt = nt + cost * T end
+    local rem = div_floor(now_us + s.tol - nt, T)
+    if rem < 0 then rem = 0 end
+    if rem > B then rem = B end
+    local reset = 0
+    if rem < B then reset = -div_floor(now_us - nt + s.tol - (rem + 1) * T, 1000) end
+    return rem, reset
+  else
+    local held = s.x
+    if charged then held = held + 1 end
+    local rem = L - held
+    if rem < 0 then rem = 0 end
+    return rem, 0
+  end
+end
+
 local policies = {}
 local admitted = true
-local lease_need = 1
-if cost == 0 then lease_need = 0 end
 
 for i = 1, n do
   local b = 5 + (i - 1) * 5
-  local s = {
-    algo = tonumber(ARGV[b + 1]),
-    L = tonumber(ARGV[b + 2]),
-    W = tonumber(ARGV[b + 3]),
-    B = tonumber(ARGV[b + 4]),
-    block = tonumber(ARGV[b + 5]),
-    k = KEYS[2 * i - 1],
-    bk = KEYS[2 * i],
-    ok = true,
-    blocked = 0,
-    retry = 0,
-  }
-  if s.block > 0 and mode ~= 'penalty' then
-    local pb = redis.call('PTTL', s.bk)
-    if pb > 0 then s.blocked = pb end
+  local algo = tonumber(ARGV[b + 1])
+  local L = tonumber(ARGV[b + 2])
+  local W = tonumber(ARGV[b + 3])
+  local k = KEYS[2 * i - 1]
+  local s = { algo = algo, L = L, W = W, B = 0, block = 0, x = 0, y = 0, ok = true, blocked = 0, retry = 0 }
+  if ARGV[b + 5] ~= '0' then
+    s.block = tonumber(ARGV[b + 5])
+    if mode ~= 'penalty' then
+      local pb = redis.call('PTTL', KEYS[2 * i])
+      if pb > 0 then s.blocked = pb end
+    end
   end
-  local L, W = s.L, s.W
-  if s.algo == 1 then
-    s.v = tonumber(redis.call('GET', s.k) or '0')
+  local ok
+  if algo == 1 then
+    local v = redis.call('GET', k)
     -- Ms left in the window, on the same clock as `now` (the window's end
     -- is set with PXAT from TIME, so PTTL's own clock is never mixed in).
-    s.pt = redis.call('PEXPIRETIME', s.k)
-    if s.pt > 0 then s.pt = s.pt - now end
+    local pt = redis.call('PEXPIRETIME', k)
+    if pt > 0 then pt = pt - now end
     -- No expiry (or none left): the window is over; a new one starts.
-    if s.pt <= 0 then s.v = 0 end
-    s.ok = s.v + cost <= L
-    if not s.ok then s.retry = wait(s, false) end
-  elseif s.algo == 2 then
-    s.idx = math.floor(now / W)
-    s.e = now - s.idx * W
-    local h = redis.call('HMGET', s.k, 'w', 'c', 'p')
-    local sw = tonumber(h[1])
-    s.c = tonumber(h[2]) or 0
-    s.p = tonumber(h[3]) or 0
-    if sw == nil then
-      s.c, s.p = 0, 0
-    elseif sw == s.idx - 1 then
-      s.p, s.c = s.c, 0
-    elseif sw ~= s.idx then
-      s.c, s.p = 0, 0
-    end
-    s.ok = s.p * (W - s.e) + (s.c + cost) * W <= L * W
-    if not s.ok then s.retry = wait(s, false) end
-  elseif s.algo == 3 then
-    s.cap = s.B * W
-    local h = redis.call('HMGET', s.k, 'tk', 'ts')
-    local tk = tonumber(h[1])
-    local ts = tonumber(h[2])
-    if tk == nil or ts == nil then
-      tk = s.cap
-    else
-      local elapsed = now - ts
-      if elapsed > 0 then
-        if elapsed >= div_ceil(s.cap - tk, L) then tk = s.cap else tk = tk + elapsed * L end
+    if pt <= 0 or not v then v = 0 else v = tonumber(v) end
+    s.x, s.y = v, pt
+    ok = v + cost <= L
+  elseif algo == 2 then
+    local idx = math.floor(now / W)
+    local e = now - idx * W
+    s.idx, s.e = idx, e
+    local h = redis.call('HMGET', k, 'w', 'c', 'p')
+    local c, p = 0, 0
+    if h[1] then
+      local sw = tonumber(h[1])
+      if sw == idx then
+        c = tonumber(h[2]) or 0
+        p = tonumber(h[3]) or 0
+      elseif sw == idx - 1 then
+        p = tonumber(h[2]) or 0
       end
-      if tk > s.cap then tk = s.cap end
     end
-    s.tk = tk
-    s.ok = tk >= cost * W
-    if not s.ok then s.retry = wait(s, false) end
-  elseif s.algo == 4 then
-    s.T = math.floor(W * 1000 / L)
-    s.tol = s.B * s.T
-    local tat = tonumber(redis.call('GET', s.k) or '0')
+    s.x, s.y, s.sw = c, p, h[1]
+    ok = p * (W - e) + (c + cost) * W <= L * W
+  elseif algo == 3 then
+    local cap = tonumber(ARGV[b + 4]) * W
+    local h = redis.call('HMGET', k, 'tk', 'ts')
+    local tk = cap
+    if h[1] and h[2] then
+      tk = tonumber(h[1])
+      local elapsed = now - tonumber(h[2])
+      if elapsed > 0 then
+        if elapsed >= -div_floor(tk - cap, L) then tk = cap else tk = tk + elapsed * L end
+      end
+      if tk > cap then tk = cap end
+    end
+    s.x, s.y = tk, cap
+    ok = tk >= cost * W
+  elseif algo == 4 then
+    local B = tonumber(ARGV[b + 4])
+    local T = math.floor(W * 1000 / L)
+    local tol = B * T
+    local tat = redis.call('GET', k)
+    if tat then tat = tonumber(tat) else tat = 0 end
     if tat < now_us then tat = now_us end
-    s.tat = tat
-    local allow_at = tat + cost * s.T - s.tol
-    s.ok = allow_at <= now_us
-    if not s.ok then s.retry = wait(s, false) end
+    s.B, s.x, s.y, s.tol = B, tat, T, tol
+    ok = tat + cost * T - tol <= now_us
   else
-    if mode == 'consume' then redis.call('ZREMRANGEBYSCORE', s.k, '-inf', now) end
-    s.held = redis.call('ZCOUNT', s.k, '(' .. now, '+inf')
-    s.ok = s.held + lease_need <= L
-    if not s.ok then s.retry = wait(s, false) end
+    s.B = tonumber(ARGV[b + 4])
+    if mode == 'consume' then redis.call('ZREMRANGEBYSCORE', k, '-inf', now) end
+    local held = redis.call('ZCOUNT', k, '(' .. now, '+inf')
+    s.x = held
+    ok = held + (cost == 0 and 0 or 1) <= L
   end
+  if not ok then s.retry = wait(s, false) end
   if s.blocked > 0 then
-    s.ok = false
+    ok = false
     if s.blocked > s.retry then s.retry = s.blocked end
   end
-  if not s.ok then admitted = false end
+  if not ok then admitted = false end
+  s.ok = ok
   policies[i] = s
 end
 
@@ -187,117 +231,80 @@ if mode == 'peek' then
 elseif mode == 'penalty' then
   charge = true
 else
-  charge = admitted or charge_rejected
+  charge = admitted or ARGV[3] == '1'
 end
 if cost == 0 then charge = false end
 
--- Remaining and reset of one policy, with or without this request's charge.
-local function view(s, charged)
-  local L, W = s.L, s.W
-  if s.algo == 1 then
-    local c = s.v
-    if charged then c = c + cost end
-    local rem = L - c
-    if rem < 0 then rem = 0 end
-    local reset = 0
-    if c > 0 then
-      if s.pt > 0 then reset = s.pt else reset = W end
-    end
-    return rem, reset
-  elseif s.algo == 2 then
-    local c = s.c
-    if charged then c = c + cost end
-    local rem = div_floor(L * W - s.p * (W - s.e) - c * W, W)
-    if rem < 0 then rem = 0 end
-    local reset = 0
-    if rem < L then reset = sliding_wait(s.p, c, s.e, W, L, rem + 1) end
-    return rem, reset
-  elseif s.algo == 3 then
-    local tk = s.tk
-    if charged then tk = tk - cost * W end
-    local rem = div_floor(tk, W)
-    if rem < 0 then rem = 0 end
-    local reset = 0
-    if tk < s.cap then reset = div_ceil((rem + 1) * W - tk, L) end
-    return rem, reset
-  elseif s.algo == 4 then
-    local nt = s.tat
-    if charged then nt = nt + cost * s.T end
-    local rem = div_floor(now_us + s.tol - nt, s.T)
-    if rem < 0 then rem = 0 end
-    if rem > s.B then rem = s.B end
-    local reset = 0
-    if rem < s.B then reset = div_ceil(nt - s.tol + (rem + 1) * s.T - now_us, 1000) end
-    return rem, reset
-  else
-    local held = s.held
-    if charged then held = held + 1 end
-    local rem = L - held
-    if rem < 0 then rem = 0 end
-    return rem, 0
-  end
-end
-
 local out = { now_us, admitted and 1 or 0 }
+local o = 2
 for i = 1, n do
   local s = policies[i]
+  local algo, k, ok = s.algo, KEYS[2 * i - 1], s.ok
   local charged = false
   local receipt = 0
   if charge then
-    if s.algo == 1 then
-      if s.pt > 0 then
-        redis.call('INCRBY', s.k, cost)
+    charged = true
+    if algo == 1 then
+      if s.y > 0 then
+        redis.call('INCRBY', k, ARGV[2])
+        receipt = now + s.y
       else
-        redis.call('SET', s.k, s.v + cost, 'PXAT', now + s.W)
+        receipt = now + s.W
+        redis.call('SET', k, s.x + cost, 'PXAT', receipt)
       end
-      receipt = redis.call('PEXPIRETIME', s.k)
-      charged = true
-    elseif s.algo == 2 then
-      redis.call('HSET', s.k, 'w', s.idx, 'c', s.c + cost, 'p', s.p)
-      redis.call('PEXPIREAT', s.k, (s.idx + 2) * s.W)
+    elseif algo == 2 then
+      redis.call('HSET', k, 'w', s.idx, 'c', s.x + cost, 'p', s.y)
+      -- The window's expiry is set when the window first writes its index.
+      if tonumber(s.sw) ~= s.idx then redis.call('PEXPIREAT', k, (s.idx + 2) * s.W) end
       receipt = s.idx
-      charged = true
-    elseif s.algo == 3 then
-      local tk = s.tk - cost * s.W
-      redis.call('HSET', s.k, 'tk', fmt(tk), 'ts', fmt(now))
-      local ttl = div_ceil(s.cap - tk, s.L)
+    elseif algo == 3 then
+      local tk = s.x - cost * s.W
+      redis.call('HSET', k, 'tk', string.format('%.0f', tk), 'ts', string.format('%.0f', now))
+      local ttl = -div_floor(tk - s.y, s.L)
       if ttl < 1 then ttl = 1 end
-      redis.call('PEXPIRE', s.k, ttl)
-      charged = true
-    elseif s.algo == 4 then
-      local nt = s.tat + cost * s.T
-      local ttl = div_ceil(nt - now_us, 1000)
+      redis.call('PEXPIRE', k, ttl)
+    elseif algo == 4 then
+      local nt = s.x + cost * s.y
+      local ttl = -div_floor(now_us - nt, 1000)
       if ttl < 1 then ttl = 1 end
-      redis.call('SET', s.k, fmt(nt), 'PX', ttl)
-      charged = true
+      redis.call('SET', k, string.format('%.0f', nt), 'PX', ttl)
     elseif admitted and mode == 'consume' then
-      redis.call('ZADD', s.k, now + lease_ttl, lease_id)
-      if redis.call('PTTL', s.k) < lease_ttl then redis.call('PEXPIRE', s.k, lease_ttl) end
-      charged = true
+      local lease_ttl = tonumber(ARGV[5])
+      redis.call('ZADD', k, now + lease_ttl, ARGV[4])
+      if redis.call('PTTL', k) < lease_ttl then redis.call('PEXPIRE', k, lease_ttl) end
+    else
+      charged = false
     end
   end
   -- Penalty mode charged a rejected request: its wait grows with the charge.
-  if charged and not s.ok and s.blocked == 0 then s.retry = wait(s, true) end
+  if charged and not ok and s.blocked == 0 then s.retry = wait(s, true) end
   local blocked = s.blocked
-  if mode == 'consume' and not admitted and not s.ok and s.blocked == 0 and s.block > 0 then
-    redis.call('SET', s.bk, '1', 'PX', s.block)
+  if mode == 'consume' and not admitted and not ok and blocked == 0 and s.block > 0 then
+    redis.call('SET', KEYS[2 * i], '1', 'PX', s.block)
     if s.block > s.retry then s.retry = s.block end
     blocked = s.block
   end
-  local rem, reset = view(s, charged)
-  if not s.ok then
-    rem = 0
-    if s.algo ~= 5 and s.blocked == 0 then
+  if admitted then
+    local rem, reset = view(s, charged)
+    out[o + 1] = rem
+    out[o + 2] = reset
+    out[o + 3] = receipt
+    o = o + 3
+  else
+    local rem, reset = 0, s.retry
+    if ok then
+      rem, reset = view(s, charged)
+    elseif algo ~= 5 and s.blocked == 0 then
       -- What is left, even if it is less than this request's cost.
       rem = view(s, charged)
     end
-    reset = s.retry
+    out[o + 1] = ok and 1 or 0
+    out[o + 2] = rem
+    out[o + 3] = reset
+    out[o + 4] = ok and 0 or s.retry
+    out[o + 5] = receipt
+    out[o + 6] = blocked
+    o = o + 6
   end
-  out[#out + 1] = s.ok and 1 or 0
-  out[#out + 1] = rem
-  out[#out + 1] = reset
-  out[#out + 1] = s.ok and 0 or s.retry
-  out[#out + 1] = receipt
-  out[#out + 1] = blocked
 end
 return out

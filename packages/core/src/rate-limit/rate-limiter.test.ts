@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sharedRedisUrl, uniquePrefix, waitFor } from '@rediskit/testing';
 import { isRedisKitError } from '../errors';
@@ -317,6 +318,40 @@ describe('keys', () => {
     const third = await l.consume({ 'per-ip': '10.0.0.2', 'per-user': 'alice' });
     expect(third.policies.map((p) => p.remaining)).toEqual([1, 0]);
     expect((await l.consume({ 'per-ip': '10.0.0.3', 'per-user': 'alice' })).violated).toEqual(['per-user']);
+  });
+
+  it('keep a fixed-window or GCRA key of one IPv4 client at most 100 bytes in Redis', async () => {
+    // The size the docs quote: prefix 'rk', a route limiter, an IPv4 client (MEMORY USAGE counts the key name).
+    const small = createRedisKit({ url: await sharedRedisUrl(), prefix: 'rk', logger: false, operationTimeout: 2000 });
+    try {
+      await small.ready();
+      const route = `GET /api/${randomBytes(3).toString('hex')}/:id`;
+      for (const algorithm of ['fixed-window', 'gcra'] as const) {
+        const l = new RateLimiter(small, { name: route, policies: [{ name: 'default', algorithm, limit: 100, window: 60_000 }] });
+        expect((await l.consume('203.0.113.7')).source).toBe('redis');
+        const [key] = l.keysFor('203.0.113.7').state;
+        expect(await small.redis.memory('USAGE', key!, 'SAMPLES', '0')).toBeLessThanOrEqual(100);
+        await l.reset('203.0.113.7');
+      }
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('give every policy and algorithm its own state key, and every policy its own block key', () => {
+    const keys = (policies: RateLimiterOptions['policies']) => limiter({ name: 'same', policies }).keysFor('c');
+    const one = keys([{ name: 'default', algorithm: 'fixed-window', limit: 1, window: DAY, blockDuration: 1 }]);
+    const other = keys([{ name: 'default', algorithm: 'gcra', limit: 1, window: DAY }]);
+    const longer = keys([{ name: 'defaults', algorithm: 'fixed-window', limit: 1, window: DAY }]);
+    const two = keys([{ name: 'f', algorithm: 'fixed-window', limit: 1, window: DAY }, { name: 'b', algorithm: 'fixed-window', limit: 1, window: DAY }]);
+    const all = [...one.state, ...other.state, ...longer.state, ...two.state, ...one.block, ...longer.block, ...two.block];
+    expect(new Set(all).size).toBe(all.length);
+    // A block belongs to the policy name, whatever its algorithm (as before).
+    expect(other.block).toEqual(one.block);
+    // Same limiter name and policy: the same counter, whatever else the limiter has.
+    expect(keys([{ name: 'default', algorithm: 'gcra', limit: 1, window: DAY }]).state[0]).toBe(
+      keys([{ name: 'default', algorithm: 'gcra', limit: 5, window: 1000 }, { name: 'x', limit: 1, window: DAY }]).state[0],
+    );
   });
 
   it('bound and escape user-supplied parts', () => {

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { RedisKitError } from '../errors';
 import { LUA } from '../generated/lua';
-import type { EntityKeys } from '../keys';
 import { assertKnownOptions, invalidOption, optBoolean, optEnum, optNumber, optString } from '../options';
 import type { RedisKit } from '../redis/redis-kit';
 import { defineScript, type ScriptArg } from '../redis/script';
@@ -11,6 +10,7 @@ import type { DecisionSource, RateLimitFailPolicy } from './events';
 import { MemoryRateStore } from './memory-store';
 import {
   ALGORITHM_KEY,
+  BLOCK_KEY,
   POLICY_OPTIONS,
   resolvePolicies,
   resolvePolicy,
@@ -23,7 +23,10 @@ const consumeScript = defineScript<number[]>(LUA.rateLimitConsume);
 const settleScript = defineScript<number>(LUA.rateLimitSettle);
 
 const FEATURE = 'ratelimit';
+/** Reply values per policy of a rejected decision (and of every in-memory one). */
 const PER_POLICY = 6;
+/** Reply values per policy of an admitted decision from the script. */
+const SHORT_PER_POLICY = 3;
 
 /**
  * Options of {@link RateLimiter}. Give `policies`, or one policy's fields
@@ -128,7 +131,7 @@ export interface ConsumeOptions {
 
 interface Receipt {
   source: 'redis' | 'local';
-  policies: ResolvedPolicy[];
+  policies: readonly ResolvedPolicy[];
   stateKeys: string[];
   receipts: number[];
   leaseId: string;
@@ -221,6 +224,7 @@ export function policiesFrom(where: string, o: Record<string, unknown>, extraKno
 
 /** Escapes `%` and `|` so two strings joined by `|` never read as another pair. */
 function joinable(text: string): string {
+  if (text.indexOf('%') === -1 && text.indexOf('|') === -1) return text;
   return text.replace(/%/g, '%25').replace(/\|/g, '%7C');
 }
 
@@ -252,6 +256,20 @@ export class RateLimiter {
   readonly hashTag: 'key' | 'limiter';
   private readonly blocks: BlockCache | undefined;
   private readonly memory: MemoryRateStore;
+  // Precomputed once, used by every decision (see docs/rate-limit.md, Performance).
+  private readonly hasLease: boolean;
+  /** Smallest capacity of a rate policy: a cost above it needs a closer look. */
+  private readonly minCapacity: number;
+  /** Script arguments of the usual decision: all policies, cost 1, no lease. */
+  private readonly consumeArgs: readonly ScriptArg[];
+  /** Per policy (in `policies` order): its five script arguments, and its key suffixes after the hash tag. */
+  private readonly policyArgs: readonly ScriptArg[][];
+  private readonly stateSuffix: readonly string[];
+  private readonly blockSuffix: readonly string[];
+  /** `<prefix>:{rl:` and the escaped limiter name, the start of every key. */
+  private readonly keyHead: string;
+  private readonly escapedName: string;
+  private readonly attemptOptions: { timeout?: number };
   private readonly counters: RateLimiterStats = {
     allowed: 0,
     limited: 0,
@@ -276,6 +294,21 @@ export class RateLimiter {
     this.hashTag = optEnum(where, 'hashTag', options.hashTag, ['key', 'limiter'] as const, 'key');
     this.blocks = this.settings.blockCacheKeys > 0 && this.policies.some((p) => p.blockDuration > 0) ? new BlockCache(this.settings.blockCacheKeys) : undefined;
     this.memory = new MemoryRateStore();
+    this.hasLease = this.policies.some((p) => p.algorithm === 'concurrency');
+    this.minCapacity = Math.min(...this.policies.map((p) => (p.algorithm === 'concurrency' ? Infinity : p.capacity)));
+    this.policyArgs = this.policies.map((p) => policyArgs(p, p.blockDuration));
+    this.consumeArgs = Object.freeze(['consume', '1', this.settings.countRejected ? '1' : '0', '', String(this.settings.leaseTtl), ...this.policyArgs.flat()]);
+    const ks = kit.keys;
+    const sep = ks.separator;
+    // A policy named 'default' (the name of a limiter's only policy) is left
+    // out of its keys; any other name follows the letter. Escaped names are
+    // never empty and never contain the separator, so keys stay distinct.
+    const named = (p: ResolvedPolicy) => (p.name === 'default' ? '' : `${sep}${ks.part(p.name)}`);
+    this.stateSuffix = this.policies.map((p) => `}${ALGORITHM_KEY[p.algorithm]}${named(p)}`);
+    this.blockSuffix = this.policies.map((p) => `}${BLOCK_KEY}${named(p)}`);
+    this.keyHead = `${ks.prefix}${sep}{${ks.part('rl')}${sep}`;
+    this.escapedName = joinable(this.name);
+    this.attemptOptions = this.settings.timeout !== undefined ? { timeout: this.settings.timeout } : {};
   }
 
   /** Counters since creation: allowed, limited, shadow-limited, fail-open, local decisions, store errors, block-cache hits. */
@@ -283,8 +316,8 @@ export class RateLimiter {
     return { ...this.counters };
   }
 
-  private select(names: readonly string[] | undefined): ResolvedPolicy[] {
-    if (!names) return [...this.policies];
+  private select(names: readonly string[] | undefined): readonly ResolvedPolicy[] {
+    if (!names) return this.policies;
     const chosen = this.policies.filter((p) => names.includes(p.name));
     for (const n of names) {
       if (!this.policies.some((p) => p.name === n)) {
@@ -311,50 +344,67 @@ export class RateLimiter {
 
   /** The Redis keys of `key` under each policy: state keys, then block keys. Same hash tag for all. */
   keysFor(key: RateLimitKey, policies: readonly ResolvedPolicy[] = this.policies): { state: string[]; block: string[] } {
-    if (typeof key !== 'string' && this.hashTag === 'key') {
-      throw new RedisKitError(
-        'ERR_REDISKIT_INVALID_OPTION',
-        `rate limiter "${this.name}": per-policy keys need hashTag: 'limiter' (keys of one decision must share a hash slot)`,
-      );
-    }
-    const ks = this.kit.keys;
+    const all = this.decisionKeys(key, policies);
     const state: string[] = [];
     const block: string[] = [];
-    if (this.hashTag === 'key') {
-      // One tag per limiter and client: clients spread over the Cluster's slots.
-      const tag: EntityKeys = ks.entity('rl', `${joinable(this.name)}|${joinable(key as string)}`);
-      for (const p of policies) {
-        state.push(tag.key(p.name, ALGORITHM_KEY[p.algorithm]));
-        block.push(tag.key(p.name, 'block'));
-      }
-    } else {
-      const tag = ks.entity('rl', this.name);
-      for (const p of policies) {
-        const id = this.identityOf(key, p);
-        state.push(tag.key(p.name, ALGORITHM_KEY[p.algorithm], id));
-        block.push(tag.key(p.name, 'block', id));
-      }
+    for (let i = 0; i < all.length; i += 2) {
+      state.push(all[i]!);
+      block.push(all[i + 1]!);
     }
     return { state, block };
+  }
+
+  /**
+   * The script's KEYS: each policy's state key, then its block key.
+   * `<prefix>:{rl:<limiter>|<client>}<letter>[:<policy>]` with hashTag 'key',
+   * `<prefix>:{rl:<limiter>}<letter>[:<policy>]:<identity>` with 'limiter'.
+   */
+  private decisionKeys(key: RateLimitKey, policies: readonly ResolvedPolicy[]): string[] {
+    const ks = this.kit.keys;
+    const all: string[] = [];
+    if (this.hashTag === 'key') {
+      if (typeof key !== 'string') {
+        throw new RedisKitError(
+          'ERR_REDISKIT_INVALID_OPTION',
+          `rate limiter "${this.name}": per-policy keys need hashTag: 'limiter' (keys of one decision must share a hash slot)`,
+        );
+      }
+      // One tag per limiter and client: clients spread over the Cluster's slots.
+      const tagged = this.keyHead + ks.part(`${this.escapedName}|${joinable(key)}`);
+      for (const p of policies) {
+        const i = this.indexOf(p);
+        all.push(tagged + this.stateSuffix[i]!, tagged + this.blockSuffix[i]!);
+      }
+    } else {
+      const tagged = this.keyHead + ks.part(this.name);
+      const sep = ks.separator;
+      for (const p of policies) {
+        const i = this.indexOf(p);
+        const id = `${sep}${ks.part(this.identityOf(key, p))}`;
+        all.push(tagged + this.stateSuffix[i]! + id, tagged + this.blockSuffix[i]! + id);
+      }
+    }
+    return all;
+  }
+
+  private indexOf(p: ResolvedPolicy): number {
+    const i = this.policies.indexOf(p);
+    if (i < 0) throw new RedisKitError('ERR_REDISKIT_INVALID_OPTION', `rate limiter "${this.name}" has no policy named "${p.name}"`);
+    return i;
   }
 
   private args(mode: string, cost: number, policies: readonly ResolvedPolicy[], lease: string, share = 1): ScriptArg[] {
     const args: ScriptArg[] = [mode, cost, this.settings.countRejected ? '1' : '0', lease, this.settings.leaseTtl];
     for (const p of policies) {
-      const scale = (v: number) => (share >= 1 ? v : Math.max(1, Math.floor(v * share)));
-      const burst = p.algorithm === 'token-bucket' || p.algorithm === 'gcra' ? scale(p.burst) : p.burst;
-      args.push(p.code, scale(p.limit), p.window, burst, p.blockDuration);
+      if (share >= 1) args.push(...this.policyArgs[this.indexOf(p)]!);
+      else args.push(...scaledArgs(p, share, p.blockDuration));
     }
     return args;
   }
 
   private settleArgs(quota: 'refund' | 'reward' | 'none', amount: number, lease: 'release' | 'renew' | 'none', id: string, policies: readonly ResolvedPolicy[], receipts: readonly number[], share = 1): ScriptArg[] {
     const args: ScriptArg[] = [quota, amount, lease, id, this.settings.leaseTtl];
-    policies.forEach((p, i) => {
-      const scale = (v: number) => (share >= 1 ? v : Math.max(1, Math.floor(v * share)));
-      const burst = p.algorithm === 'token-bucket' || p.algorithm === 'gcra' ? scale(p.burst) : p.burst;
-      args.push(p.code, scale(p.limit), p.window, burst, receipts[i] ?? 0);
-    });
+    policies.forEach((p, i) => args.push(...scaledArgs(p, share, receipts[i] ?? 0)));
     return args;
   }
 
@@ -374,52 +424,55 @@ export class RateLimiter {
    * with the coded error).
    */
   async consume(key: RateLimitKey, options: ConsumeOptions = {}): Promise<RateLimitDecision> {
-    const cost = this.checkCost(options.cost ?? 1);
+    const cost = options.cost === undefined ? 1 : this.checkCost(options.cost);
     const policies = this.select(options.policies);
-    const label = this.describeKey(key);
+    const label = typeof key === 'string' ? key : this.describeKey(key);
     if (policies.length === 0) return this.finish(this.admitAll(label, cost, 'redis'), cost);
 
     // A cost above a policy's capacity can never fit: no Redis call.
-    const tooBig = policies.filter((p) => p.algorithm !== 'concurrency' && cost > p.capacity);
-    if (tooBig.length > 0) {
-      const results = tooBig.map((p) => this.violation(p, p.window, p.capacity));
-      return this.finish(this.rejection(label, cost, 'cost', results), cost);
+    if (cost > this.minCapacity) {
+      const tooBig = policies.filter((p) => p.algorithm !== 'concurrency' && cost > p.capacity);
+      if (tooBig.length > 0) {
+        const results = tooBig.map((p) => this.violation(p, p.window, p.capacity));
+        return this.finish(this.rejection(label, cost, 'cost', results), cost);
+      }
     }
 
-    const keys = this.keysFor(key, policies);
+    const keys = this.decisionKeys(key, policies);
     if (this.blocks) {
-      const cached: PolicyResult[] = [];
-      policies.forEach((p, i) => {
-        const left = p.blockDuration > 0 ? this.blocks!.remaining(keys.block[i]!) : 0;
-        if (left > 0) cached.push(this.violation(p, left, 0));
-      });
-      if (cached.length > 0) {
+      let cached: PolicyResult[] | undefined;
+      for (let i = 0; i < policies.length; i++) {
+        const p = policies[i]!;
+        const left = p.blockDuration > 0 ? this.blocks.remaining(keys[2 * i + 1]!) : 0;
+        if (left > 0) (cached ??= []).push(this.violation(p, left, 0));
+      }
+      if (cached) {
         this.counters.blockCacheHits++;
         return this.finish(this.rejection(label, cost, 'block-cache', cached), cost);
       }
     }
 
     // Only concurrency policies hold a lease; the random id costs a crypto call per decision otherwise.
-    const lease = policies.some((p) => p.algorithm === 'concurrency') ? leaseId() : '';
-    const allKeys = keys.state.flatMap((k, i) => [k, keys.block[i]!]);
-    const args = this.args('consume', cost, policies, lease);
-    const sentAt = performance.now();
+    const lease = (policies === this.policies ? this.hasLease : policies.some((p) => p.algorithm === 'concurrency')) ? leaseId() : '';
+    const args = cost === 1 && policies === this.policies && lease === '' ? this.consumeArgs : this.args('consume', cost, policies, lease);
+    const sentAt = this.blocks ? performance.now() : 0;
     const failPolicy = this.settings.failPolicy;
     const attempt = await this.kit.attempt(
       FEATURE,
       'consume',
       failPolicy === 'closed' ? 'closed' : 'open',
-      (redis) => consumeScript.call(redis, allKeys, args),
-      this.settings.timeout !== undefined ? { timeout: this.settings.timeout } : {},
+      (redis) => consumeScript.call(redis, keys, args),
+      this.attemptOptions,
     );
     if (attempt.ok) {
-      const d = this.fromReply(label, cost, policies, keys.state, attempt.value, lease, 'redis');
-      if (this.blocks) {
-        const reply = attempt.value;
-        policies.forEach((p, i) => {
+      const reply = attempt.value;
+      const d = this.fromReply(label, cost, policies, keys, reply, lease, 'redis');
+      // Only a rejection can carry a block (in the long form of the reply).
+      if (this.blocks && d.limited) {
+        for (let i = 0; i < policies.length; i++) {
           const blockedMs = Number(reply[2 + i * PER_POLICY + 5]);
-          if (p.blockDuration > 0 && blockedMs > 0) this.blocks!.add(keys.block[i]!, blockedMs, sentAt);
-        });
+          if (policies[i]!.blockDuration > 0 && blockedMs > 0) this.blocks.add(keys[2 * i + 1]!, blockedMs, sentAt);
+        }
       }
       return this.finish(d, cost);
     }
@@ -440,33 +493,31 @@ export class RateLimiter {
       return this.finish({ ...this.admitAll(label, cost, 'fail-open'), error }, cost);
     }
     this.counters.local++;
-    const reply = this.memory.consume(allKeys, this.args('consume', cost, policies, lease, this.settings.localShare), nowUs());
-    return this.finish(this.fromReply(label, cost, policies, keys.state, reply, lease, 'local', error), cost);
+    const reply = this.memory.consume(keys, this.args('consume', cost, policies, lease, this.settings.localShare), nowUs());
+    return this.finish(this.fromReply(label, cost, policies, keys, reply, lease, 'local', error), cost);
   }
 
   /** Reads `key`'s state without changing anything: would a request costing `cost` (default 1) pass? */
   async get(key: RateLimitKey, options: ConsumeOptions = {}): Promise<RateLimitDecision> {
     const cost = this.checkCost(options.cost ?? 1);
     const policies = this.select(options.policies);
-    const keys = this.keysFor(key, policies);
-    const allKeys = keys.state.flatMap((k, i) => [k, keys.block[i]!]);
-    const reply = await this.kit.exec((redis) => consumeScript.call(redis, allKeys, this.args('peek', cost, policies, '')), {
+    const keys = this.decisionKeys(key, policies);
+    const reply = await this.kit.exec((redis) => consumeScript.call(redis, keys, this.args('peek', cost, policies, '')), {
       operation: `${FEATURE} get`,
-      ...(this.settings.timeout !== undefined ? { timeout: this.settings.timeout } : {}),
+      ...this.attemptOptions,
     });
-    return this.fromReply(this.describeKey(key), cost, policies, keys.state, reply, '', 'redis');
+    return this.fromReply(this.describeKey(key), cost, policies, keys, reply, '', 'redis');
   }
 
   /** Charges `amount` units to `key` on every (rate) policy without deciding anything: a penalty. */
   async penalty(key: RateLimitKey, amount: number, options: Omit<ConsumeOptions, 'cost'> = {}): Promise<RateLimitDecision> {
     const cost = this.checkCost(amount);
     const policies = this.select(options.policies);
-    const keys = this.keysFor(key, policies);
-    const allKeys = keys.state.flatMap((k, i) => [k, keys.block[i]!]);
-    const reply = await this.kit.exec((redis) => consumeScript.call(redis, allKeys, this.args('penalty', cost, policies, '')), {
+    const keys = this.decisionKeys(key, policies);
+    const reply = await this.kit.exec((redis) => consumeScript.call(redis, keys, this.args('penalty', cost, policies, '')), {
       operation: `${FEATURE} penalty`,
     });
-    return this.fromReply(this.describeKey(key), cost, policies, keys.state, reply, '', 'redis');
+    return this.fromReply(this.describeKey(key), cost, policies, keys, reply, '', 'redis');
   }
 
   /** Gives `amount` units back to `key` in the current window; never above capacity. */
@@ -574,32 +625,55 @@ export class RateLimiter {
     key: string,
     cost: number,
     policies: readonly ResolvedPolicy[],
-    stateKeys: string[],
+    keys: readonly string[],
     reply: readonly (number | string)[],
     lease: string,
     source: 'redis' | 'local',
     error?: RedisKitError,
   ): RateLimitDecision {
-    const timeUs = Number(reply[0]);
     const admitted = Number(reply[1]) === 1;
+    // An admitted decision from the script holds three values per policy
+    // (remaining, reset, receipt); otherwise, and from the in-memory twin, six.
+    const short = policies.length > 0 && reply.length === 2 + SHORT_PER_POLICY * policies.length;
     const results: PolicyResult[] = [];
+    const violated: string[] = [];
     const receipts: number[] = [];
-    policies.forEach((p, i) => {
-      const b = 2 + i * PER_POLICY;
+    let retryAfterMs = 0;
+    for (let i = 0; i < policies.length; i++) {
+      const p = policies[i]!;
+      let ok = true;
+      let remaining: number;
+      let resetMs: number;
+      let retry = 0;
+      if (short) {
+        const b = 2 + i * SHORT_PER_POLICY;
+        remaining = Number(reply[b]);
+        resetMs = Number(reply[b + 1]);
+        receipts.push(Number(reply[b + 2]));
+      } else {
+        const b = 2 + i * PER_POLICY;
+        ok = Number(reply[b]) === 1;
+        remaining = Number(reply[b + 1]);
+        resetMs = Number(reply[b + 2]);
+        retry = Number(reply[b + 3]);
+        receipts.push(Number(reply[b + 4]));
+      }
       results.push({
         name: p.name,
         algorithm: p.algorithm,
         limit: p.limit,
         window: p.window,
         capacity: p.capacity,
-        ok: Number(reply[b]) === 1,
-        remaining: Number(reply[b + 1]),
-        resetMs: Number(reply[b + 2]),
-        retryAfterMs: Number(reply[b + 3]),
+        ok,
+        remaining,
+        resetMs,
+        retryAfterMs: retry,
       });
-      receipts.push(Number(reply[b + 4]));
-    });
-    const violated = results.filter((r) => !r.ok);
+      if (!ok) {
+        violated.push(p.name);
+        if (retry > retryAfterMs) retryAfterMs = retry;
+      }
+    }
     const shadow = this.settings.shadow;
     const decision: RateLimitDecision = {
       allowed: admitted || shadow,
@@ -609,63 +683,80 @@ export class RateLimiter {
       key,
       cost,
       policies: results,
-      violated: violated.map((r) => r.name),
-      retryAfterMs: violated.length ? Math.max(...violated.map((r) => r.retryAfterMs)) : 0,
-      timeUs,
+      violated,
+      retryAfterMs,
+      timeUs: Number(reply[0]),
       ...(error ? { error } : {}),
     };
-    const charged = admitted && cost > 0;
-    if (charged) {
-      const receipt: Receipt = {
-        source,
-        policies: [...policies],
-        stateKeys,
-        receipts,
-        leaseId: lease,
-        charged,
-        cost,
-        refunded: false,
-        released: false,
-      };
-      if (source === 'redis' && policies.some((p) => p.algorithm === 'concurrency')) {
-        // Keep the lease alive while the work goes on; a dead process stops renewing.
-        const every = Math.max(50, Math.floor(this.settings.leaseTtl / 3));
-        receipt.renewTimer = setInterval(() => {
-          const args = this.settleArgs('none', 0, 'renew', lease, receipt.policies, receipts);
-          void this.kit.attempt(FEATURE, 'renew', 'open', (redis) => settleScript.call(redis, stateKeys, args)).catch(() => {});
-        }, every);
-        receipt.renewTimer.unref();
-        renewals.register(decision, receipt.renewTimer);
-      }
-      Object.defineProperty(decision, RECEIPT, { value: receipt, enumerable: false });
-    }
+    if (admitted && cost > 0) this.attachReceipt(decision, cost, policies, keys, receipts, lease, source);
     return decision;
+  }
+
+  /** What refund() and release() need later, kept on the decision out of sight. */
+  private attachReceipt(
+    decision: RateLimitDecision,
+    cost: number,
+    policies: readonly ResolvedPolicy[],
+    keys: readonly string[],
+    receipts: number[],
+    lease: string,
+    source: 'redis' | 'local',
+  ): void {
+    const stateKeys: string[] = [];
+    for (let i = 0; i < policies.length; i++) stateKeys.push(keys[2 * i]!);
+    const receipt: Receipt = {
+      source,
+      policies,
+      stateKeys,
+      receipts,
+      leaseId: lease,
+      charged: true,
+      cost,
+      refunded: false,
+      released: false,
+    };
+    if (source === 'redis' && lease !== '') {
+      // Keep the lease alive while the work goes on; a dead process stops renewing.
+      const every = Math.max(50, Math.floor(this.settings.leaseTtl / 3));
+      receipt.renewTimer = setInterval(() => {
+        const args = this.settleArgs('none', 0, 'renew', lease, receipt.policies, receipts);
+        void this.kit.attempt(FEATURE, 'renew', 'open', (redis) => settleScript.call(redis, stateKeys, args)).catch(() => {});
+      }, every);
+      receipt.renewTimer.unref();
+      renewals.register(decision, receipt.renewTimer);
+    }
+    Object.defineProperty(decision, RECEIPT, { value: receipt, enumerable: false });
   }
 
   private finish(d: RateLimitDecision, cost: number): RateLimitDecision {
     const events = this.kit.events;
-    const names = d.policies.map((p) => p.name);
+    // Payloads are built only for events someone listens to.
     if (d.limited) {
       if (d.shadow) this.counters.shadowLimited++;
       else this.counters.limited++;
-      events.emit('ratelimit:limited', {
-        limiter: this.name,
-        key: d.key,
-        policies: [...d.violated],
-        cost,
-        retryAfterMs: d.retryAfterMs,
-        shadow: d.shadow,
-        source: d.source,
-      });
-    } else {
-      this.counters.allowed++;
-      events.emit('ratelimit:allowed', { limiter: this.name, key: d.key, policies: names, cost, source: d.source });
+      if (events.listenerCount('ratelimit:limited') > 0) {
+        events.emit('ratelimit:limited', {
+          limiter: this.name,
+          key: d.key,
+          policies: [...d.violated],
+          cost,
+          retryAfterMs: d.retryAfterMs,
+          shadow: d.shadow,
+          source: d.source,
+        });
+      }
+      return d;
     }
-    if (!d.limited && this.settings.nearLimitRatio > 0) {
+    this.counters.allowed++;
+    if (events.listenerCount('ratelimit:allowed') > 0) {
+      events.emit('ratelimit:allowed', { limiter: this.name, key: d.key, policies: d.policies.map((p) => p.name), cost, source: d.source });
+    }
+    const ratio = this.settings.nearLimitRatio;
+    if (ratio > 0 && events.listenerCount('ratelimit:near-limit') > 0) {
       for (const p of d.policies) {
         const spent = p.algorithm === 'concurrency' ? (cost > 0 ? 1 : 0) : cost;
         if (spent === 0) continue;
-        const threshold = Math.floor(p.capacity * this.settings.nearLimitRatio);
+        const threshold = Math.floor(p.capacity * ratio);
         if (p.remaining <= threshold && p.remaining + spent > threshold) {
           events.emit('ratelimit:near-limit', { limiter: this.name, key: d.key, policy: p.name, remaining: p.remaining, limit: p.capacity });
         }
@@ -673,6 +764,18 @@ export class RateLimiter {
     }
     return d;
   }
+}
+
+/** A policy's five script arguments: algorithm, limit, window, burst, then `last` (consume: block duration; settle: receipt). */
+function policyArgs(p: ResolvedPolicy, last: number): string[] {
+  return [String(p.code), String(p.limit), String(p.window), String(p.burst), String(last)];
+}
+
+/** The same with limit (and burst for token bucket and GCRA) scaled by `share`, for the local fail policy. */
+function scaledArgs(p: ResolvedPolicy, share: number, last: number): ScriptArg[] {
+  const scale = (v: number) => (share >= 1 ? v : Math.max(1, Math.floor(v * share)));
+  const burst = p.algorithm === 'token-bucket' || p.algorithm === 'gcra' ? scale(p.burst) : p.burst;
+  return [p.code, scale(p.limit), p.window, burst, last];
 }
 
 /** Process time in microseconds on a monotonic base, for the local limiter. */

@@ -211,6 +211,28 @@ describe('when Redis stops', () => {
     await waitFor('recovery after resume', async () => (await codeOf(kit.exec((r) => r.ping()))) === 'resolved');
     expect(kit.state).toBe('ready');
   });
+
+  it('does not count an answer that comes after its timeout as a success', async () => {
+    const kit = kitFor({ url: server.url, prefix: uniquePrefix(), operationTimeout: 50, degradeAfterTimeouts: 2, healthCheckInterval: 50 });
+    await kit.ready();
+    let late: Promise<unknown> | undefined;
+    server.process.pause();
+    try {
+      expect(await codeOf(kit.exec((r) => (late = r.ping())))).toBe('ERR_REDISKIT_TIMEOUT');
+    } finally {
+      server.process.resume();
+    }
+    // The reply arrives now, after the timeout: the streak of timeouts stays at one.
+    await late;
+    server.process.pause();
+    try {
+      expect(await codeOf(kit.exec((r) => r.ping()))).toBe('ERR_REDISKIT_TIMEOUT');
+      expect(kit.state).toBe('degraded');
+    } finally {
+      server.process.resume();
+    }
+    await waitFor('recovery after resume', async () => (await codeOf(kit.exec((r) => r.ping()))) === 'resolved');
+  });
 });
 
 describe('a Redis that accepts connections and never answers', () => {

@@ -394,10 +394,17 @@ export class RedisKit {
     operation: (redis: RedisClient) => Promise<T>,
     options: { timeout?: number; operation?: string; coalesce?: boolean } = {},
   ): Promise<T> {
-    const name = options.operation ?? 'operation';
-    if (this.currentState === 'closed') {
-      return Promise.reject(new RedisKitError('ERR_REDISKIT_CLOSED', `${name}: the context is closed`));
-    }
+    return this.runOperation(operation, options.operation ?? 'operation', options.timeout ?? this.options.operationTimeout, options.coalesce);
+  }
+
+  /**
+   * exec() without its options object: one promise and one timer per
+   * operation (this runs for every request of every feature). The timer
+   * rejects with ERR_REDISKIT_TIMEOUT; the command may still settle later,
+   * and then changes nothing.
+   */
+  private runOperation<T>(operation: (redis: RedisClient) => Promise<T>, name: string, timeout: number, coalesce?: boolean): Promise<T> {
+    if (this.currentState === 'closed') return Promise.reject(new RedisKitError('ERR_REDISKIT_CLOSED', `${name}: the context is closed`));
     if (!this.available) {
       return Promise.reject(
         new RedisKitError('ERR_REDISKIT_UNAVAILABLE', `${name}: Redis is ${this.degradedByTimeouts ? 'not answering' : 'not connected'}; not sent`, {
@@ -405,8 +412,7 @@ export class RedisKit {
         }),
       );
     }
-    const timeout = options.timeout ?? this.options.operationTimeout;
-    if (options.coalesce) this.coalesceWrites();
+    if (coalesce) this.coalesceWrites();
     let pending: Promise<T>;
     try {
       pending = Promise.resolve(operation(this.redis));
@@ -536,7 +542,7 @@ export class RedisKit {
     options: { timeout?: number } = {},
   ): Promise<Attempt<T>> {
     try {
-      const value = await this.exec(fn, { ...options, operation: `${feature} ${operation}` });
+      const value = await this.runOperation(fn, `${feature} ${operation}`, options.timeout ?? this.options.operationTimeout);
       this.noteSuccess(feature);
       return { ok: true, value };
     } catch (error) {

@@ -1,4 +1,4 @@
-import { prepareHttpRateLimit, type HttpRateLimitOptions, type RedisKit } from '@rediskit/core';
+import { prepareHttpRateLimit, type HttpRateLimitOptions, type HttpRequestInfo, type RedisKit } from '@rediskit/core';
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express';
 import { getRedisKit } from '../context';
 import { sendPlain } from '../problem';
@@ -54,23 +54,47 @@ export function rateLimit(options: ExpressRateLimitOptions): RequestHandler {
   return async function rediskitRateLimit(req: Request, res: Response, next: NextFunction): Promise<void> {
     try {
       const http = forKit(explicit ?? getRedisKit(req));
-      const outcome = await http.handle({
-        req,
-        ip: req.ip,
-        method: req.method,
-        route: routeTemplateOf(req),
-        forwardedFor: req.headers['x-forwarded-for'] !== undefined,
-        trustProxy: trustProxyOf(req.app),
-        res,
-      });
+      const outcome = await http.handle(new ExpressRequestInfo(req, res));
       if (outcome.action === 'respond') {
         sendPlain(res, outcome.response);
         return;
       }
-      for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value);
+      const headers = outcome.headers;
+      for (const name in headers) res.setHeader(name, headers[name]!);
       next();
     } catch (error) {
       next(error);
     }
   };
+}
+
+/**
+ * What the limiter learns about an Express request. The address and the
+ * proxy facts are getters, read only by a limiter keyed by IP: `req.ip` runs
+ * proxy-addr, which a limiter with its own key never needs. (A class, not an
+ * object literal with getters, which V8 builds slowly on every request.)
+ */
+class ExpressRequestInfo implements HttpRequestInfo<Request> {
+  readonly method: string;
+  readonly route: string | undefined;
+
+  constructor(
+    readonly req: Request,
+    readonly res: Response,
+  ) {
+    this.method = req.method;
+    this.route = routeTemplateOf(req);
+  }
+
+  get ip(): string | undefined {
+    return this.req.ip;
+  }
+
+  get forwardedFor(): boolean {
+    return this.req.headers['x-forwarded-for'] !== undefined;
+  }
+
+  get trustProxy(): 'all' | 'some' | 'none' {
+    return trustProxyOf(this.req.app);
+  }
 }

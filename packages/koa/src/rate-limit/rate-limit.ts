@@ -1,4 +1,4 @@
-import { prepareHttpRateLimit, type HttpRateLimitOptions, type RedisKit } from '@rediskit/core';
+import { prepareHttpRateLimit, type HttpRateLimitOptions, type HttpRequestInfo, type RedisKit } from '@rediskit/core';
 import type { Context, Middleware } from 'koa';
 import { getRedisKit } from '../context';
 import { sendPlain } from '../problem';
@@ -37,16 +37,7 @@ export function rateLimit(options: KoaRateLimitOptions): Middleware {
   const forKit = prepareHttpRateLimit<Context>(rest, 'rateLimit');
   return async function rediskitRateLimit(ctx, next) {
     const http = forKit(explicit ?? getRedisKit(ctx));
-    const matched = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-    const outcome = await http.handle({
-      req: ctx,
-      ip: ctx.ip,
-      method: ctx.method,
-      route: typeof matched === 'string' ? matched : undefined,
-      forwardedFor: ctx.get('x-forwarded-for') !== '',
-      trustProxy: trustProxyOf(ctx),
-      res: ctx.res,
-    });
+    const outcome = await http.handle(new KoaRequestInfo(ctx));
     if (outcome.action === 'respond') {
       sendPlain(ctx, outcome.response);
       return;
@@ -54,4 +45,33 @@ export function rateLimit(options: KoaRateLimitOptions): Middleware {
     ctx.set(outcome.headers);
     await next();
   };
+}
+
+/**
+ * What the limiter learns about a Koa request; the address and the proxy
+ * facts are getters, read only by a limiter keyed by IP.
+ */
+class KoaRequestInfo implements HttpRequestInfo<Context> {
+  readonly method: string;
+  readonly route: string | undefined;
+  readonly res: Context['res'];
+
+  constructor(readonly req: Context) {
+    this.method = req.method;
+    const matched = (req as { _matchedRoute?: unknown })._matchedRoute;
+    this.route = typeof matched === 'string' ? matched : undefined;
+    this.res = req.res;
+  }
+
+  get ip(): string | undefined {
+    return this.req.ip;
+  }
+
+  get forwardedFor(): boolean {
+    return this.req.get('x-forwarded-for') !== '';
+  }
+
+  get trustProxy(): 'all' | 'some' | 'none' {
+    return trustProxyOf(this.req);
+  }
 }

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import {
   defaultPolicyName,
   HttpRateLimit,
+  type HttpRequestInfo,
   RATE_LIMIT_POLICY_FIELDS,
   prepareHttpRateLimit,
   RedisKitError,
@@ -27,6 +28,10 @@ export type RateLimitedRequest = IncomingMessage & {
 };
 
 const HANDLED = Symbol.for('rediskit.ratelimit.handled');
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
 
 type Layer = RateLimitOptions | undefined;
 
@@ -109,25 +114,20 @@ export class RateLimitGuard implements CanActivate {
     const marked = req as unknown as Record<symbol, boolean>;
     if (marked[HANDLED]) return true;
     marked[HANDLED] = true;
-    if (await this.shouldSkip(context)) return true;
+    // The hooks may answer synchronously; then nothing waits for a promise.
+    const skip = this.shouldSkip(context);
+    if (isThenable(skip) ? await skip : skip) return true;
     const limiter = this.limiterFor(context);
     if (!limiter) return true;
-    const tracker = await this.getTracker(req, context);
-    const outcome = await limiter(this.kit).handle({
-      req,
-      ip: req.ip,
-      method: req.method,
-      route: this.getRoute(context, req),
-      forwardedFor: req.headers['x-forwarded-for'] !== undefined,
-      trustProxy: this.trustProxy(req),
-      res,
-      ...(tracker !== undefined ? { key: tracker } : {}),
-    });
+    const found = this.getTracker(req, context);
+    const tracker = isThenable(found) ? await found : found;
+    const outcome = await limiter(this.kit).handle(new NestRequestInfo(req, res, this.getRoute(context, req), tracker, () => this.trustProxy(req)));
     if (outcome.action === 'respond') {
       for (const [name, value] of Object.entries(outcome.response.headers)) res.setHeader(name, value);
       throw new RateLimitException(JSON.parse(outcome.response.body) as ProblemDetails, outcome.response.headers);
     }
-    for (const [name, value] of Object.entries(outcome.headers)) res.setHeader(name, value);
+    const headers = outcome.headers;
+    for (const name in headers) res.setHeader(name, headers[name]!);
     return true;
   }
 
@@ -194,5 +194,35 @@ export class RateLimitGuard implements CanActivate {
     if (value === true) return 'all';
     if (value === undefined || value === false || value === 0) return 'none';
     return 'some';
+  }
+}
+
+/**
+ * What the limiter learns about a request; the address and the proxy facts
+ * are getters, read only by a limiter keyed by IP.
+ */
+class NestRequestInfo implements HttpRequestInfo<RateLimitedRequest> {
+  readonly method: string;
+
+  constructor(
+    readonly req: RateLimitedRequest,
+    readonly res: ServerResponse,
+    readonly route: string | undefined,
+    readonly key: string | undefined,
+    private readonly trust: () => 'all' | 'some' | 'none',
+  ) {
+    this.method = req.method;
+  }
+
+  get ip(): string | undefined {
+    return this.req.ip;
+  }
+
+  get forwardedFor(): boolean {
+    return this.req.headers['x-forwarded-for'] !== undefined;
+  }
+
+  get trustProxy(): 'all' | 'some' | 'none' {
+    return this.trust();
   }
 }
