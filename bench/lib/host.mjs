@@ -42,6 +42,8 @@ serve({
     return { info: started.info };
   },
   stats: () => ({ ...stats }),
+  // CPU time this process has used so far (bench/cpu.mjs: CPU per request, not requests/s).
+  cpu: () => process.cpuUsage(),
   // Lock contenders: run the loop for `durationMs`, report operations, latencies and violations.
   async run(msg) {
     return started.run(msg);

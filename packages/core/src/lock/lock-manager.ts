@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { RedisKitError } from '../errors';
 import { LUA } from '../generated/lua';
 import { optNumber } from '../options';
 import { defineScript, type RedisKit } from '../redis';
+import { randomToken } from '../redis/random-token';
 import type { LockLostReason } from './events';
 import { Lock, recordOf, type LockOwner, type LockRecord } from './lock';
 import {
@@ -44,7 +44,7 @@ export type LockedFunction<T> = (signal: AbortSignal, lock: Lock) => T | Promise
 
 /** 144 random bits, base64url: unguessable, and unique across every process. */
 function newOwnerToken(): string {
-  return randomBytes(18).toString('base64url');
+  return randomToken(18, 'base64url');
 }
 
 function isTransient(error: RedisKitError): boolean {
