@@ -5,6 +5,7 @@
 //
 //   node bench/cpu.mjs idempotency-first [--requests 4000] [--rounds 3] [--connections 16] [--only a,b]
 //   node bench/cpu.mjs locks [--ops 2000] [--rounds 3] [--only rediskit,redis-semaphore]
+//   node bench/cpu.mjs idempotency-replay --parallel   # all contenders loaded at once
 //
 // Each contender runs in its own process (bench/lib/host.mjs) on one shared
 // redis-server; the load runs in this process. Reported per request: the
@@ -43,6 +44,8 @@ const { values: opts, positionals } = parseArgs({
     prof: { type: 'string' },
     module: { type: 'string' },
     perf: { type: 'string' },
+    parallel: { type: 'boolean' },
+    'node-args': { type: 'string' },
   },
 });
 // --module: a scenario module outside the registry (e.g. variants made for an experiment).
@@ -87,7 +90,8 @@ try {
     const n = scenario.kind === 'locks' ? scenario.workers : 1;
     const hosts = [];
     for (let i = 0; i < n; i++) {
-      const execArgv = opts.perf ? ['--perf-basic-prof-only-functions'] : opts.prof ? ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', opts.prof, '--cpu-prof-name', `${scenario.id}-${spec.id}-${i}.cpuprofile`] : [];
+      const extra = opts['node-args']?.split(' ').filter(Boolean) ?? [];
+      const execArgv = extra.length ? extra : opts.perf ? ['--perf-basic-prof-only-functions'] : opts.prof ? ['--cpu-prof', '--cpu-prof-interval', '250', '--cpu-prof-dir', opts.prof, '--cpu-prof-name', `${scenario.id}-${spec.id}-${i}.cpuprofile`] : [];
       const host = new Child(HOST, [scenario.module, spec.id, redis.url, JSON.stringify({ ...scenario.params, ...spec.params, worker: i })], {
         label: `${spec.id}#${i}`,
         execArgv,
@@ -117,7 +121,37 @@ try {
     return { count, app: app / count, sys: sys / count, redis: (r1 - r0) / count, commands: total / count, byCommand: commands, rate: (count / ms) * 1000 };
   };
 
+  const httpSetup = async (c) => {
+    const target = `http://127.0.0.1:${c.hosts[0].port}`;
+    const prep = (await scenario.prepare?.({ contender: c.spec, target, admin: admin.redis, host: c.hosts[0].host, params: scenario.params })) ?? {};
+    return { target, request: prep.request ?? scenario.request, vary: prep.vary ?? scenario.vary, connections: Number(opts.connections) };
+  };
+  // --parallel: every contender under load at the same time, each from its own
+  // client loop, so all of them run on the machine's load of the same moment.
+  // App CPU only: Redis CPU and commands cannot be split between contenders.
+  const parallelRound = async (round) => {
+    await admin.flush();
+    const setups = [];
+    for (const c of live) setups.push(await httpSetup(c));
+    await Promise.all(setups.map((x) => builtinLoad({ ...x, amount: Number(opts.warmup) })));
+    const cpu0 = await Promise.all(live.map((c) => c.hosts[0].host.request({ type: 'cpu' })));
+    const results = await Promise.all(setups.map((x) => builtinLoad({ ...x, amount: Number(opts.requests) })));
+    const cpu1 = await Promise.all(live.map((c) => c.hosts[0].host.request({ type: 'cpu' })));
+    live.forEach((c, i) => {
+      const r = results[i];
+      const failed = r.errors + r.non2xx;
+      if (failed) console.log(`  ${c.spec.id}: status codes ${JSON.stringify(r.statusCodes)}, errors ${r.errors}`);
+      c.rows.push({ count: r.requests, app: cpuMicros(cpu0[i], cpu1[i]) / r.requests, sys: (cpu1[i].system - cpu0[i].system) / r.requests, redis: NaN, commands: NaN, byCommand: {}, rate: r.rps, failed });
+      const last = c.rows.at(-1);
+      console.log(`round ${round + 1}/${rounds} ${c.spec.id.padEnd(18)} app ${last.app.toFixed(0).padStart(5)} us/op (sys ${last.sys.toFixed(0)})  ${Math.round(last.rate)} op/s${failed ? `  FAILED ${failed}` : ''}`);
+    });
+  };
+
   for (let round = 0; round < rounds; round++) {
+    if (opts.parallel && scenario.kind !== 'locks') {
+      await parallelRound(round);
+      continue;
+    }
     for (const c of roundOrder(live, round)) {
       await admin.flush();
       if (scenario.kind === 'locks') {
@@ -134,25 +168,23 @@ try {
         });
         c.rows.push({ ...row, violations, failures });
       } else {
-        const target = `http://127.0.0.1:${c.hosts[0].port}`;
-        const prep = (await scenario.prepare?.({ contender: c.spec, target, admin: admin.redis, host: c.hosts[0].host, params: scenario.params })) ?? {};
-        const request = prep.request ?? scenario.request;
-        const vary = prep.vary ?? scenario.vary;
-        const connections = Number(opts.connections);
+        const { target, request, vary, connections } = await httpSetup(c);
         await builtinLoad({ target, request, vary, connections, amount: Number(opts.warmup) });
         let failed = 0;
+        let latency = '';
         const row = await measure(c, async () => {
           const r = await builtinLoad({ target, request, vary, connections, amount: Number(opts.requests) });
           failed = r.errors + r.non2xx;
           if (failed) console.log(`  ${c.spec.id}: status codes ${JSON.stringify(r.statusCodes)}, errors ${r.errors}`);
+          latency = `p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms`;
           return r.requests;
         });
-        c.rows.push({ ...row, failed });
+        c.rows.push({ ...row, failed, latency });
       }
       const last = c.rows.at(-1);
       console.log(
         `round ${round + 1}/${rounds} ${c.spec.id.padEnd(18)} app ${last.app.toFixed(0).padStart(5)} us/op (sys ${last.sys.toFixed(0)})  redis ${last.redis.toFixed(0).padStart(4)} us/op  ` +
-          `commands ${last.commands.toFixed(2)}  ${Math.round(last.rate)} op/s${last.failed ? `  FAILED ${last.failed}` : ''}${last.violations ? `  VIOLATIONS ${last.violations}` : ''}${last.failures ? `  failures ${last.failures}` : ''}`,
+          `commands ${last.commands.toFixed(2)}  ${Math.round(last.rate)} op/s ${last.latency ?? ''}${last.failed ? `  FAILED ${last.failed}` : ''}${last.violations ? `  VIOLATIONS ${last.violations}` : ''}${last.failures ? `  failures ${last.failures}` : ''}`,
       );
     }
   }

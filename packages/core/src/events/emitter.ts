@@ -48,6 +48,8 @@ export class RedisKitEvents {
 
   /** Emits synchronously; listener errors are reported, never thrown to the emitter. */
   emit<K extends RedisKitEventName>(event: K, payload: RedisKitEventMap[K]): void {
+    // Engines emit on every request; most events have no listener.
+    if (this.anyListeners.size === 0 && this.emitter.listenerCount(event) === 0) return;
     for (const listener of this.emitter.rawListeners(event) as Listener<K>[]) {
       try {
         listener(payload);

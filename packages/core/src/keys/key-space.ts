@@ -35,6 +35,8 @@ export class KeySpace {
   readonly separator: string;
   readonly maxPartLength: number;
   private readonly escapeSet: Set<string>;
+  /** Matches any character `part()` escapes. */
+  private readonly needsEscape: RegExp;
 
   constructor(options: KeySpaceOptions) {
     const { prefix, separator, maxPartLength } = options;
@@ -63,6 +65,7 @@ export class KeySpace {
     this.separator = separator;
     this.maxPartLength = maxPartLength;
     this.escapeSet = new Set([...RESERVED, separator]);
+    this.needsEscape = new RegExp(`[${[...this.escapeSet].map((c) => (/[\\\]^[-]/.test(c) ? `\\${c}` : c)).join('')}]`);
   }
 
   /** Escapes (or hashes, when too long) one untrusted part. */
@@ -70,6 +73,13 @@ export class KeySpace {
     const raw = typeof value === 'number' ? String(value) : value;
     if (typeof raw !== 'string') {
       throw new RedisKitError('ERR_REDISKIT_INVALID_OPTION', `a key part must be a string or number; got ${typeof raw}`);
+    }
+    // Most parts (ids, hashes, names) have nothing to escape: no per-character
+    // walk for them. A UTF-16 unit is at most 3 UTF-8 bytes, so short parts
+    // skip the byte count too.
+    if (!this.needsEscape.test(raw)) {
+      if (raw.length * 3 <= this.maxPartLength || Buffer.byteLength(raw, 'utf8') <= this.maxPartLength) return raw;
+      return '#' + createHash('sha256').update(raw, 'utf8').digest('base64url');
     }
     let out = '';
     for (const ch of raw) {

@@ -382,52 +382,66 @@ export class RedisKit {
    * @example
    * const n = await kit.exec((redis) => redis.incr(kit.keys.key('visits')));
    */
-  async exec<T>(
+  exec<T>(
     operation: (redis: RedisClient) => Promise<T>,
     options: { timeout?: number; operation?: string } = {},
   ): Promise<T> {
     const name = options.operation ?? 'operation';
-    if (this.currentState === 'closed') throw new RedisKitError('ERR_REDISKIT_CLOSED', `${name}: the context is closed`);
+    if (this.currentState === 'closed') {
+      return Promise.reject(new RedisKitError('ERR_REDISKIT_CLOSED', `${name}: the context is closed`));
+    }
     if (!this.available) {
-      throw new RedisKitError(
-        'ERR_REDISKIT_UNAVAILABLE',
-        `${name}: Redis is ${this.degradedByTimeouts ? 'not answering' : 'not connected'}; not sent`,
-        { details: { operation: name } },
+      return Promise.reject(
+        new RedisKitError(
+          'ERR_REDISKIT_UNAVAILABLE',
+          `${name}: Redis is ${this.degradedByTimeouts ? 'not answering' : 'not connected'}; not sent`,
+          { details: { operation: name } },
+        ),
       );
     }
     const timeout = options.timeout ?? this.options.operationTimeout;
-    let timer: NodeJS.Timeout | undefined;
     let pending: Promise<T>;
     try {
-      pending = operation(this.redis);
+      pending = Promise.resolve(operation(this.redis));
     } catch (error) {
-      throw toRedisKitError(error, name, name.startsWith('script '));
+      return Promise.reject(toRedisKitError(error, name, name.startsWith('script ')));
     }
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new RedisKitError('ERR_REDISKIT_TIMEOUT', `${name}: no answer from Redis within ${timeout} ms`, {
-              details: { operation: name, timeout },
-            }),
-          ),
-        timeout,
+    // Every request-path Redis call goes through here, so it is one promise
+    // and one timer, settled by whichever comes first: no race of two
+    // promises, no async frame.
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        // The command may still settle later; its outcome is ignored (the
+        // handlers below return early, so it never becomes unhandled).
+        this.noteTimeout();
+        reject(
+          new RedisKitError('ERR_REDISKIT_TIMEOUT', `${name}: no answer from Redis within ${timeout} ms`, {
+            details: { operation: name, timeout },
+          }),
+        );
+      }, timeout);
+      pending.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          this.timeoutStreak = 0;
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          const coded = toRedisKitError(error, name, name.startsWith('script '));
+          if (coded.code === 'ERR_REDISKIT_TIMEOUT') this.noteTimeout();
+          else if (coded.code !== 'ERR_REDISKIT_UNAVAILABLE') this.timeoutStreak = 0;
+          reject(coded);
+        },
       );
     });
-    try {
-      const value = await Promise.race([pending, timedOut]);
-      this.timeoutStreak = 0;
-      return value;
-    } catch (error) {
-      // The command may still settle later; nobody awaits it any more.
-      pending.catch(() => {});
-      const coded = toRedisKitError(error, name, name.startsWith('script '));
-      if (coded.code === 'ERR_REDISKIT_TIMEOUT') this.noteTimeout();
-      else if (coded.code !== 'ERR_REDISKIT_UNAVAILABLE') this.timeoutStreak = 0;
-      throw coded;
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private noteTimeout(): void {
