@@ -7,7 +7,7 @@ import type { RedisKit } from '../redis/redis-kit';
 import { randomToken } from '../redis/random-token';
 import { defineScript } from '../redis/script';
 import { IdempotencyClaim } from './claim';
-import { CompletionSignals } from './completion-signals';
+import { CompletionSignals } from '../redis/completion-signals';
 import type { IdempotencyEventBase } from './events';
 import { fingerprint, type FieldSelection } from './fingerprint';
 import { parseIdempotencyKey, type KeyRules } from './key-header';
