@@ -27,6 +27,7 @@ const releaseScript = defineScript<1 | 0 | -1>(LUA.lockRelease);
 const statusScript = defineScript<[string | null, number, string | null]>(LUA.lockStatus);
 
 const FEATURE = 'lock';
+const TARGET_CACHE_SIZE = 1000;
 
 /** What {@link LockManager.status} reports about a resource. */
 export interface LockStatus {
@@ -155,6 +156,7 @@ function wakeUpsOf(kit: RedisKit): CompletionSignals {
  */
 export class LockManager implements LockOwner {
   readonly options: ResolvedLockOptions;
+  private readonly targets = new Map<string, LockTarget>();
 
   constructor(
     readonly kit: RedisKit,
@@ -181,7 +183,7 @@ export class LockManager implements LockOwner {
    */
   async acquire(resources: string | readonly string[], options?: AcquireOptions): Promise<Lock> {
     const call = resolveAcquire('lock.acquire', options, this.options);
-    const target = lockTarget(this.kit.keys, resources, 'lock.acquire');
+    const target = this.targetOf(resources, 'lock.acquire');
     const started = performance.now();
     const taken = await this.take(target, call, 'acquire');
     if (taken) return taken;
@@ -202,7 +204,7 @@ export class LockManager implements LockOwner {
    */
   async tryAcquire(resources: string | readonly string[], options?: TryAcquireOptions): Promise<Lock | null> {
     const call = resolveAcquire('lock.tryAcquire', options, this.options, true);
-    const target = lockTarget(this.kit.keys, resources, 'lock.tryAcquire');
+    const target = this.targetOf(resources, 'lock.tryAcquire');
     return this.take(target, call, 'tryAcquire');
   }
 
@@ -297,6 +299,22 @@ export class LockManager implements LockOwner {
       ttl: held && pttl >= 0 ? pttl : null,
       lastFence: last === null ? null : Number(last),
     };
+  }
+
+  /**
+   * The keys of a lock. A single resource's are remembered (the usual case
+   * takes the same few locks over and over); the cache is bounded, since the
+   * names can be unbounded (one per order).
+   */
+  private targetOf(resources: string | readonly string[], where: string): LockTarget {
+    if (typeof resources !== 'string') return lockTarget(this.kit.keys, resources, where);
+    let target = this.targets.get(resources);
+    if (!target) {
+      target = lockTarget(this.kit.keys, resources, where);
+      if (this.targets.size >= TARGET_CACHE_SIZE) this.targets.clear();
+      this.targets.set(resources, target);
+    }
+    return target;
   }
 
   private drift(ttl: number): number {
