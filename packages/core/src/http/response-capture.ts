@@ -47,8 +47,11 @@ export interface CaptureOptions {
 /** Flattens outgoing headers into ordered `[name, value]` pairs with lower-case names. */
 export function headerPairs(headers: OutgoingHttpHeaders): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
+  // getHeaders() gives an own-property object with lower-case names already;
+  // toLowerCase() stays for objects built by hand.
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || !Object.prototype.hasOwnProperty.call(headers, name)) continue;
     const lower = name.toLowerCase();
     if (Array.isArray(value)) for (const v of value) out.push([lower, String(v)]);
     else out.push([lower, String(value)]);
@@ -57,14 +60,6 @@ export function headerPairs(headers: OutgoingHttpHeaders): Array<[string, string
 }
 
 type WriteCallback = (error?: Error | null) => void;
-
-function toBuffer(chunk: unknown, encoding?: BufferEncoding | WriteCallback): Buffer | undefined {
-  if (chunk === undefined || chunk === null) return undefined;
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (typeof chunk === 'string') return Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8');
-  return undefined;
-}
 
 /** Drops what the app set and sends `r` through the response's own methods. */
 function sendReplacement(
@@ -87,6 +82,231 @@ function sendReplacement(
   (end as (...a: unknown[]) => ServerResponse).call(res, ...args);
 }
 
+/** What {@link captureResponse} returns. */
+export interface CaptureHandle {
+  /**
+   * Sends `response` now if nothing was sent yet, and turns whatever the app
+   * does with the response afterwards (headers, writes, end) into no-ops.
+   * Returns false when it is too late. `onAbandon('replaced')` follows.
+   */
+  replace(response: CapturedResponse): boolean;
+}
+
+type WriteHead = (this: ServerResponse, statusCode: number, message?: unknown, headers?: unknown) => ServerResponse;
+type Write = (this: ServerResponse, chunk: unknown, encoding?: unknown, cb?: unknown) => boolean;
+type End = (this: ServerResponse, chunk?: unknown, encoding?: unknown, cb?: unknown) => ServerResponse;
+
+// One object per captured response holds its state, and the three patched
+// methods only forward to it: idempotency and the cache capture every
+// response they handle, so this runs per request and allocates little.
+class Capture implements CaptureHandle {
+  private decided = false;
+  private capturing = false;
+  private finished = false;
+  private replacement: CapturedResponse | undefined;
+  private size = 0;
+  private readonly chunks: Buffer[] = [];
+  // The final end() call, replayed once onEnd has finished (or timed out).
+  private endChunk: unknown;
+  private endEncoding: unknown;
+  private endCallback: unknown;
+  private timer: NodeJS.Timeout | undefined;
+  private released = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly options: CaptureOptions,
+    private readonly origWriteHead: WriteHead,
+    private readonly origWrite: Write,
+    private readonly origEnd: End,
+  ) {}
+
+  abandon(reason: CaptureAbandonReason): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.capturing = false;
+    this.chunks.length = 0;
+    try {
+      this.options.onAbandon?.(reason);
+    } catch {
+      // a hook must never break the response
+    }
+  }
+
+  private decide(): void {
+    if (this.decided) return;
+    this.decided = true;
+    const { onHead } = this.options;
+    let wanted: HeadDecision = true;
+    if (onHead) {
+      try {
+        wanted = onHead(this.res.statusCode, headerPairs(this.res.getHeaders()));
+      } catch {
+        wanted = false;
+      }
+    }
+    if (typeof wanted === 'object' && wanted !== null) {
+      this.replacement = wanted.replaceWith;
+      this.abandon('replaced');
+      return;
+    }
+    this.capturing = wanted === true;
+    if (!this.capturing) this.abandon('not-captured');
+  }
+
+  private take(chunk: unknown, encoding: unknown, copy: boolean): void {
+    this.decide();
+    if (!this.capturing || chunk === undefined || chunk === null) return;
+    let buf: Buffer;
+    if (typeof chunk === 'string') {
+      // A new Buffer already: nobody else holds it.
+      buf = Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    } else if (chunk instanceof Uint8Array) {
+      const view = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      // Copy: callers may reuse their buffer after write() returns. The last
+      // chunk given to end() goes out as it is once the store step is done,
+      // so it is kept as it is.
+      buf = copy ? Buffer.from(view) : view;
+    } else {
+      return;
+    }
+    if (buf.length === 0) return;
+    this.size += buf.length;
+    if (this.size > this.options.maxBytes) {
+      this.abandon('too-large');
+      return;
+    }
+    this.chunks.push(buf);
+  }
+
+  // writeHead(status, [message], [headers]) may carry headers that never go
+  // through setHeader (Node's fast path); move them there so getHeaders()
+  // sees them, then decide with the final status and headers.
+  writeHead(res: ServerResponse, statusCode: number, a: unknown, b: unknown): ServerResponse {
+    const message = typeof a === 'string' ? a : undefined;
+    const headers = typeof a === 'string' ? b : a;
+    if (!res.headersSent && headers) {
+      if (Array.isArray(headers)) {
+        // [name, value, name, value, ...] or [[name, value], ...]
+        const flat = Array.isArray(headers[0]) ? (headers as string[][]).flat() : (headers as string[]);
+        const grouped = new Map<string, string[]>();
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          const name = String(flat[i]);
+          grouped.set(name, [...(grouped.get(name) ?? []), String(flat[i + 1])]);
+        }
+        for (const [name, values] of grouped) res.setHeader(name, values.length === 1 ? values[0]! : values);
+      } else if (typeof headers === 'object') {
+        for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
+          if (value !== undefined) res.setHeader(name, value as string | string[] | number);
+        }
+      }
+    }
+    res.statusCode = statusCode;
+    if (message !== undefined) res.statusMessage = message;
+    this.decide();
+    if (this.replacement) return res;
+    return message !== undefined ? this.origWriteHead.call(res, statusCode, message) : this.origWriteHead.call(res, statusCode);
+  }
+
+  write(res: ServerResponse, chunk: unknown, encoding: unknown, cb: unknown): boolean {
+    this.take(chunk, encoding, true);
+    if (this.replacement) {
+      const done = typeof encoding === 'function' ? encoding : cb;
+      if (typeof done === 'function') process.nextTick(done as WriteCallback);
+      return true;
+    }
+    return this.origWrite.call(res, chunk, encoding, cb);
+  }
+
+  end(res: ServerResponse, chunk: unknown, encoding: unknown, cb: unknown): ServerResponse {
+    if (typeof chunk === 'function') {
+      cb = chunk;
+      chunk = undefined;
+      encoding = undefined;
+    } else if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
+    // Restore first: a second end() from the app goes straight through.
+    res.writeHead = this.origWriteHead as ServerResponse['writeHead'];
+    res.write = this.origWrite as ServerResponse['write'];
+    res.end = this.origEnd as ServerResponse['end'];
+    this.take(chunk, encoding, false);
+    if (this.replacement) {
+      sendReplacement(res, this.replacement, this.origWriteHead as ServerResponse['writeHead'], this.origEnd as ServerResponse['end'], cb);
+      return res;
+    }
+    this.endChunk = chunk;
+    this.endEncoding = encoding;
+    this.endCallback = cb;
+    if (!this.capturing || this.finished) {
+      this.release();
+      return res;
+    }
+    this.finished = true;
+    const { chunks } = this;
+    const captured: CapturedResponse = {
+      status: res.statusCode,
+      headers: headerPairs(res.getHeaders()),
+      body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+    };
+    this.timer = setTimeout(releaseCapture, this.options.timeout, this);
+    try {
+      Promise.resolve(this.options.onEnd(captured)).then(
+        () => this.release(),
+        () => this.release(),
+      );
+    } catch {
+      this.release();
+    }
+    return res;
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.timer) clearTimeout(this.timer);
+    const { endChunk: chunk, endEncoding: encoding, endCallback: cb } = this;
+    if (cb !== undefined) this.origEnd.call(this.res, chunk, encoding, cb);
+    else if (encoding !== undefined) this.origEnd.call(this.res, chunk, encoding);
+    else if (chunk !== undefined) this.origEnd.call(this.res, chunk);
+    else this.origEnd.call(this.res);
+  }
+
+  replace(response: CapturedResponse): boolean {
+    const { res } = this;
+    if (res.headersSent || res.writableEnded || this.decided) return false;
+    this.decided = true;
+    this.replacement = response;
+    this.abandon('replaced');
+    res.writeHead = this.origWriteHead as ServerResponse['writeHead'];
+    res.write = this.origWrite as ServerResponse['write'];
+    res.end = this.origEnd as ServerResponse['end'];
+    sendReplacement(res, response, this.origWriteHead as ServerResponse['writeHead'], this.origEnd as ServerResponse['end'], undefined);
+    // The app is still running and will answer later: nothing it does may reach the client now.
+    const self = () => res;
+    const done = (...args: unknown[]) => {
+      const callback = args.find((a) => typeof a === 'function') as WriteCallback | undefined;
+      if (callback) process.nextTick(callback);
+      return res;
+    };
+    Object.assign(res, {
+      setHeader: self,
+      removeHeader: () => undefined,
+      appendHeader: self,
+      writeHead: self,
+      flushHeaders: () => undefined,
+      write: (...args: unknown[]) => (done(...args), true),
+      end: done,
+    });
+    return true;
+  }
+}
+
+function releaseCapture(capture: Capture): void {
+  capture.release();
+}
+
 /**
  * Tees a Node `ServerResponse` into a buffer, however the app writes it
  * (`res.send`, `res.write` + `res.end`, a piped stream, Koa's `ctx.body`):
@@ -106,195 +326,17 @@ function sendReplacement(
  *   onEnd: (r) => store(key, r),
  * });
  */
-/** What {@link captureResponse} returns. */
-export interface CaptureHandle {
-  /**
-   * Sends `response` now if nothing was sent yet, and turns whatever the app
-   * does with the response afterwards (headers, writes, end) into no-ops.
-   * Returns false when it is too late. `onAbandon('replaced')` follows.
-   */
-  replace(response: CapturedResponse): boolean;
-}
-
 export function captureResponse(res: ServerResponse, options: CaptureOptions): CaptureHandle {
-  const origWriteHead = res.writeHead;
-  const origWrite = res.write;
-  const origEnd = res.end;
-  let decided = false;
-  let capturing = false;
-  let finished = false;
-  let replacement: CapturedResponse | undefined;
-  let size = 0;
-  const chunks: Buffer[] = [];
-
-  const abandon = (reason: CaptureAbandonReason) => {
-    if (finished) return;
-    finished = true;
-    capturing = false;
-    chunks.length = 0;
-    try {
-      options.onAbandon?.(reason);
-    } catch {
-      // a hook must never break the response
-    }
-  };
-
-  const decide = () => {
-    if (decided) return;
-    decided = true;
-    let wanted: HeadDecision = true;
-    try {
-      wanted = options.onHead ? options.onHead(res.statusCode, headerPairs(res.getHeaders())) : true;
-    } catch {
-      wanted = false;
-    }
-    if (typeof wanted === 'object' && wanted !== null) {
-      replacement = wanted.replaceWith;
-      abandon('replaced');
-      return;
-    }
-    capturing = wanted === true;
-    if (!capturing) abandon('not-captured');
-  };
-
-  const take = (chunk: unknown, encoding?: BufferEncoding | WriteCallback) => {
-    decide();
-    if (!capturing) return;
-    const buf = toBuffer(chunk, encoding);
-    if (!buf || buf.length === 0) return;
-    size += buf.length;
-    if (size > options.maxBytes) {
-      abandon('too-large');
-      return;
-    }
-    // Copy: callers may reuse their buffer after write() returns.
-    chunks.push(Buffer.from(buf));
-  };
-
-  // writeHead(status, [message], [headers]) may carry headers that never go
-  // through setHeader (Node's fast path); move them there so getHeaders()
-  // sees them, then decide with the final status and headers.
-  res.writeHead = function (this: ServerResponse, statusCode: number, ...rest: unknown[]) {
-    let message: string | undefined;
-    let headers: unknown;
-    if (typeof rest[0] === 'string') {
-      message = rest[0];
-      headers = rest[1];
-    } else {
-      headers = rest[0];
-    }
-    if (!this.headersSent && headers) {
-      if (Array.isArray(headers)) {
-        // [name, value, name, value, ...] or [[name, value], ...]
-        const flat = Array.isArray(headers[0]) ? (headers as string[][]).flat() : (headers as string[]);
-        const grouped = new Map<string, string[]>();
-        for (let i = 0; i + 1 < flat.length; i += 2) {
-          const name = String(flat[i]);
-          grouped.set(name, [...(grouped.get(name) ?? []), String(flat[i + 1])]);
-        }
-        for (const [name, values] of grouped) this.setHeader(name, values.length === 1 ? values[0]! : values);
-      } else if (typeof headers === 'object') {
-        for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
-          if (value !== undefined) this.setHeader(name, value as string | string[] | number);
-        }
-      }
-    }
-    this.statusCode = statusCode;
-    if (message !== undefined) this.statusMessage = message;
-    decide();
-    if (replacement) return this;
-    return message !== undefined
-      ? (origWriteHead as (s: number, m: string) => ServerResponse).call(this, statusCode, message)
-      : origWriteHead.call(this, statusCode);
-  } as typeof res.writeHead;
-
+  const capture = new Capture(res, options, res.writeHead as WriteHead, res.write as Write, res.end as End);
+  res.writeHead = function (this: ServerResponse, statusCode: number, a?: unknown, b?: unknown) {
+    return capture.writeHead(this, statusCode, a, b);
+  } as ServerResponse['writeHead'];
   res.write = function (this: ServerResponse, chunk: unknown, encoding?: unknown, cb?: unknown) {
-    take(chunk, encoding as BufferEncoding | WriteCallback);
-    if (replacement) {
-      const done = typeof encoding === 'function' ? encoding : cb;
-      if (typeof done === 'function') process.nextTick(done as WriteCallback);
-      return true;
-    }
-    return (origWrite as (...a: unknown[]) => boolean).call(this, chunk, encoding, cb);
-  } as typeof res.write;
-
+    return capture.write(this, chunk, encoding, cb);
+  } as ServerResponse['write'];
   res.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown, cb?: unknown) {
-    if (typeof chunk === 'function') {
-      cb = chunk;
-      chunk = undefined;
-      encoding = undefined;
-    } else if (typeof encoding === 'function') {
-      cb = encoding;
-      encoding = undefined;
-    }
-    // Restore first: a second end() from the app goes straight through.
-    res.writeHead = origWriteHead;
-    res.write = origWrite;
-    res.end = origEnd;
-    take(chunk, encoding as BufferEncoding | undefined);
-    if (replacement) {
-      sendReplacement(res, replacement, origWriteHead, origEnd, cb);
-      return res;
-    }
-    const release = () => {
-      (origEnd as (...a: unknown[]) => ServerResponse).call(res, ...[chunk, encoding, cb].filter((a) => a !== undefined));
-    };
-    if (!capturing || finished) {
-      release();
-      return res;
-    }
-    finished = true;
-    const captured: CapturedResponse = {
-      status: res.statusCode,
-      headers: headerPairs(res.getHeaders()),
-      body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
-    };
-    let timer: NodeJS.Timeout | undefined;
-    let released = false;
-    const once = () => {
-      if (released) return;
-      released = true;
-      clearTimeout(timer);
-      release();
-    };
-    timer = setTimeout(once, options.timeout);
-    try {
-      Promise.resolve(options.onEnd(captured)).then(once, once);
-    } catch {
-      once();
-    }
-    return res;
-  } as typeof res.end;
-
-  res.once('error', () => abandon('error'));
-
-  return {
-    replace(response: CapturedResponse): boolean {
-      if (res.headersSent || res.writableEnded || decided) return false;
-      decided = true;
-      replacement = response;
-      abandon('replaced');
-      res.writeHead = origWriteHead;
-      res.write = origWrite;
-      res.end = origEnd;
-      sendReplacement(res, response, origWriteHead, origEnd, undefined);
-      // The app is still running and will answer later: nothing it does may reach the client now.
-      const self = () => res;
-      const done = (...args: unknown[]) => {
-        const cb = args.find((a) => typeof a === 'function') as WriteCallback | undefined;
-        if (cb) process.nextTick(cb);
-        return res;
-      };
-      Object.assign(res, {
-        setHeader: self,
-        removeHeader: () => undefined,
-        appendHeader: self,
-        writeHead: self,
-        flushHeaders: () => undefined,
-        write: (...args: unknown[]) => (done(...args), true),
-        end: done,
-      });
-      return true;
-    },
-  };
+    return capture.end(this, chunk, encoding, cb);
+  } as ServerResponse['end'];
+  res.once('error', () => capture.abandon('error'));
+  return capture;
 }

@@ -6,6 +6,7 @@ import { toRedisKitError } from '../redis/errors-map';
 import type { RedisKit } from '../redis/redis-kit';
 import type { IdempotencyEventBase } from './events';
 import type { ResolvedIdempotencyOptions } from './options';
+import { doneRecordHead } from './record';
 
 const RENEW = defineScript<number>(LUA.idempotencyRenew);
 const COMPLETE = defineScript<number>(LUA.idempotencyComplete);
@@ -18,7 +19,8 @@ export interface ClaimContext {
   options: ResolvedIdempotencyOptions<any>;
   record: string;
   channel: string;
-  token: string;
+  /** The in-progress record this request's claim wrote (fingerprint and owner token). */
+  inProgress: string;
   fingerprint: string;
   event: IdempotencyEventBase;
 }
@@ -164,12 +166,15 @@ export class IdempotencyClaim {
       const ok = await COMPLETE.run(
         kit,
         [this.ctx.record],
-        [this.ctx.token, this.ctx.fingerprint, status, JSON.stringify(headers), body, stored ? '1' : '0', o.retention, this.ctx.channel],
+        [this.ctx.inProgress, doneRecordHead(this.ctx.fingerprint, status, headers, stored), body, o.retention, this.ctx.channel],
         { timeout: kit.options.operationTimeout * 2 },
       );
       kit.noteSuccess('idempotency');
-      if (ok === 1) kit.events.emit('idempotency:completed', { ...this.ctx.event, status, bytes: body.length, stored });
-      else kit.events.emit('idempotency:lease-lost', { ...this.ctx.event, reason: 'lost' });
+      if (ok === 1) {
+        if (kit.events.listenerCount('idempotency:completed') > 0) {
+          kit.events.emit('idempotency:completed', { ...this.ctx.event, status, bytes: body.length, stored });
+        }
+      } else kit.events.emit('idempotency:lease-lost', { ...this.ctx.event, reason: 'lost' });
     } catch (error) {
       kit.noteFailure('idempotency', 'complete', o.failPolicy, toRedisKitError(error, 'idempotency complete', true));
     } finally {
@@ -180,7 +185,7 @@ export class IdempotencyClaim {
   private async drop(reason: 'error' | 'status' | 'aborted' | 'too-large', status?: number): Promise<void> {
     const { kit, options: o } = this.ctx;
     try {
-      const ok = await RELEASE.run(kit, [this.ctx.record], [this.ctx.token, this.ctx.channel]);
+      const ok = await RELEASE.run(kit, [this.ctx.record], [this.ctx.inProgress, this.ctx.channel]);
       kit.noteSuccess('idempotency');
       if (ok === 1) {
         kit.events.emit('idempotency:released', { ...this.ctx.event, reason, ...(status !== undefined ? { status } : {}) });
@@ -209,7 +214,7 @@ export class IdempotencyClaim {
       return;
     }
     try {
-      const ok = await RENEW.run(kit, [this.ctx.record], [this.ctx.token, o.lease]);
+      const ok = await RENEW.run(kit, [this.ctx.record], [this.ctx.inProgress, o.lease]);
       kit.noteSuccess('idempotency');
       if (ok === 0) {
         if (this.currentPhase === 'running') kit.events.emit('idempotency:lease-lost', { ...this.ctx.event, reason: 'lost' });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** What the fingerprint saw of the body. `unparsed`: the request has a body no parser exposed. */
 export type BodyForm = 'json' | 'raw' | 'empty' | 'unparsed';
@@ -44,13 +44,18 @@ function write(value: unknown): string | undefined {
     if (typeof value === 'bigint') return value.toString();
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map((v) => write(v) ?? 'null').join(',')}]`;
-  const parts: string[] = [];
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + (write(value[i]) ?? 'null');
+    return `${out}]`;
+  }
+  let out = '{';
   for (const name of Object.keys(value).sort()) {
     const member = write((value as Record<string, unknown>)[name]);
-    if (member !== undefined) parts.push(`${JSON.stringify(name)}:${member}`);
+    if (member === undefined) continue;
+    out += (out.length === 1 ? '' : ',') + JSON.stringify(name) + ':' + member;
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 }
 
 function splitPath(path: string): string[] {
@@ -103,18 +108,24 @@ export function selectFields(value: unknown, selection: FieldSelection): unknown
  * otherwise, and a body nothing parsed is `unparsed`.
  */
 export function canonicalBody(input: FingerprintInput, selection: FieldSelection = {}): { form: BodyForm; bytes: Buffer } {
+  const { form, text } = bodyText(input, selection);
+  return { form, bytes: typeof text === 'string' ? Buffer.from(text, 'utf8') : text };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+// canonicalBody without copying text into a Buffer: the hash takes strings.
+function bodyText(input: FingerprintInput, selection: FieldSelection): { form: BodyForm; text: string | Buffer } {
   const { body, rawBody } = input;
-  if (Buffer.isBuffer(body)) return { form: 'raw', bytes: body };
-  if (typeof body === 'string') return { form: 'raw', bytes: Buffer.from(body, 'utf8') };
+  if (Buffer.isBuffer(body)) return { form: 'raw', text: body };
+  if (typeof body === 'string') return { form: 'raw', text: body };
   if (body !== undefined && body !== null && (typeof body === 'object' || typeof body === 'number' || typeof body === 'boolean')) {
-    return { form: 'json', bytes: Buffer.from(canonicalJson(selectFields(body, selection)), 'utf8') };
+    return { form: 'json', text: canonicalJson(selectFields(body, selection)) };
   }
-  if (body === null && rawBody !== undefined) return { form: 'json', bytes: Buffer.from('null') };
-  if (rawBody !== undefined && (rawBody.length > 0 || !input.hasBody)) {
-    return { form: 'raw', bytes: Buffer.isBuffer(rawBody) ? rawBody : Buffer.from(rawBody, 'utf8') };
-  }
-  if (input.hasBody) return { form: 'unparsed', bytes: Buffer.alloc(0) };
-  return { form: 'empty', bytes: Buffer.alloc(0) };
+  if (body === null && rawBody !== undefined) return { form: 'json', text: 'null' };
+  if (rawBody !== undefined && (rawBody.length > 0 || !input.hasBody)) return { form: 'raw', text: rawBody };
+  if (input.hasBody) return { form: 'unparsed', text: EMPTY };
+  return { form: 'empty', text: EMPTY };
 }
 
 function sortedQuery(query: string | undefined): string {
@@ -132,9 +143,9 @@ function sortedQuery(query: string | undefined): string {
  * fingerprint({ method: 'POST', path: '/orders', body: { sku: 'a', qty: 1 }, hasBody: true }).value;
  */
 export function fingerprint(input: FingerprintInput, selection: FieldSelection = {}): { value: string; form: BodyForm } {
-  const { form, bytes } = canonicalBody(input, selection);
-  const hash = createHash('sha256');
-  hash.update(`${input.method.toUpperCase()}\n${input.path}\n${sortedQuery(input.query)}\n${form}\n`);
-  hash.update(bytes);
-  return { value: hash.digest('base64url'), form };
+  const { form, text } = bodyText(input, selection);
+  const head = `${input.method.toUpperCase()}\n${input.path}\n${sortedQuery(input.query)}\n${form}\n`;
+  // One-shot hash of one string for the usual (JSON) body: no Hash object.
+  if (typeof text === 'string') return { value: hash('sha256', head + text, 'base64url'), form };
+  return { value: createHash('sha256').update(head).update(text).digest('base64url'), form };
 }

@@ -1,34 +1,20 @@
 --[[
   Claims an idempotency key for one request, or reports the record the key
-  already has. One script, so two concurrent duplicates can never both claim.
-  The fingerprint is compared before the state, so a different request with
-  the key is a mismatch whether the first one is in flight or done.
+  already has: one SET NX GET, so two concurrent duplicates can never both
+  claim, and a replay is the one command. Records are strings (record.ts):
+  'R' fingerprint owner while in progress, 'D' fingerprint ... when done.
 
-  KEYS[1]: the record (hash: state, fp, owner, created; when done also
-           status, headers, body, stored, completed)
-  ARGV[1]: owner token of this request (128 random bits, hex)
-  ARGV[2]: request fingerprint
-  ARGV[3]: in-progress lease in ms (the record's TTL until it completes)
+  KEYS[1]: the record
+  ARGV[1]: this request's in-progress record ('R' .. fingerprint .. owner token)
+  ARGV[2]: in-progress lease in ms (the record's TTL until it completes)
   Returns:
-    { 'claimed' }                              the caller owns the key; run the handler
-    { 'mismatch', state }                      another request used this key
-    { 'running', pttl }                        the first request is in flight; pttl = ms left of its lease
-    { 'done', status, headers, body, stored }  completed; headers is a JSON list of [name, value]
-  Errors: none
+    nil                  claimed: the caller owns the key; run the handler
+    record               the key's done record (or one of a different request)
+    { record, pttl }     the key is in progress: its record and the ms left of its lease
+  Errors: none (WRONGTYPE if the key holds something else)
 ]]
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  redis.call('HSET', KEYS[1], 'state', 'running', 'fp', ARGV[2], 'owner', ARGV[1], 'created', now)
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  return { 'claimed' }
+local prior = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2], 'GET')
+if prior and string.byte(prior, 1) == 82 then
+  return { prior, redis.call('PTTL', KEYS[1]) }
 end
-if redis.call('HGET', KEYS[1], 'fp') ~= ARGV[2] then
-  return { 'mismatch', state }
-end
-if state == 'running' then
-  return { 'running', redis.call('PTTL', KEYS[1]) }
-end
-local r = redis.call('HMGET', KEYS[1], 'status', 'headers', 'body', 'stored')
-return { 'done', r[1], r[2], r[3], r[4] }
+return prior

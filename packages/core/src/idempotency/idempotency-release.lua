@@ -5,12 +5,12 @@
   can release it.
 
   KEYS[1]: the record
-  ARGV[1]: owner token
+  ARGV[1]: the owner's in-progress record, as its claim wrote it
   ARGV[2]: Pub/Sub channel of this key
   Returns: 1 released, 0 not the owner of an in-progress record
   Errors: none
 ]]
-if redis.call('HGET', KEYS[1], 'state') == 'running' and redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
   redis.call('PUBLISH', ARGV[2], 'released')
   return 1

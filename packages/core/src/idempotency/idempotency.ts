@@ -1,14 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { RedisKitError } from '../errors';
+import { hash } from 'node:crypto';
+import { RedisKitError } from '../errors';
 import { LUA } from '../generated/lua';
 import { problemResponse, unavailableProblem } from '../http';
 import { toRedisKitError } from '../redis/errors-map';
 import type { RedisKit } from '../redis/redis-kit';
+import { randomToken } from '../redis/random-token';
 import { defineScript } from '../redis/script';
 import { IdempotencyClaim } from './claim';
-import { CompletionSignals } from './completion-signals';
+import { CompletionSignals } from '../redis/completion-signals';
 import type { IdempotencyEventBase } from './events';
-import { fingerprint } from './fingerprint';
+import { fingerprint, type FieldSelection } from './fingerprint';
 import { parseIdempotencyKey, type KeyRules } from './key-header';
 import {
   resolveIdempotencyOptions,
@@ -18,13 +19,11 @@ import {
 } from './options';
 import { defaultPrincipal } from './principal';
 import { IDEMPOTENCY_PROBLEM_TYPES } from './problems';
+import { inProgressRecord, readRecord } from './record';
 import { fromPlain, REPLAYED_HEADER, type IdempotencyResponse } from './response';
 
-type ClaimReply =
-  | [Buffer]
-  | [Buffer, Buffer]
-  | [Buffer, number]
-  | [Buffer, Buffer | null, Buffer | null, Buffer | null, Buffer | null];
+/** nil: claimed; a record: done (or another request's); [record, pttl]: in progress. */
+type ClaimReply = Buffer | null | [Buffer, number];
 
 const CLAIM = defineScript<ClaimReply>(LUA.idempotencyClaim);
 
@@ -48,6 +47,7 @@ type Outcome =
   | { kind: 'failed'; error: RedisKitError };
 
 const PASS: IdempotencyDecision = { action: 'pass' };
+const CLAIMED: Outcome = { kind: 'claimed' };
 
 function respond(response: IdempotencyResponse): IdempotencyDecision {
   return { action: 'respond', response };
@@ -70,6 +70,7 @@ function respond(response: IdempotencyResponse): IdempotencyDecision {
 export class IdempotencyEngine<TNative = unknown> {
   readonly options: ResolvedIdempotencyOptions<TNative>;
   private readonly keyRules: KeyRules;
+  private readonly selection: FieldSelection;
   private readonly signals: CompletionSignals;
 
   constructor(
@@ -83,6 +84,8 @@ export class IdempotencyEngine<TNative = unknown> {
       maxLength: this.options.maxKeyLength,
       pattern: this.options.keyPattern,
     };
+    const o = this.options;
+    this.selection = { ...(o.fingerprintFields ? { include: o.fingerprintFields } : {}), ...(o.ignoreFields ? { exclude: o.ignoreFields } : {}) };
     this.signals = new CompletionSignals(kit);
   }
 
@@ -112,15 +115,8 @@ export class IdempotencyEngine<TNative = unknown> {
     const custom = o.principal?.(request.native, request);
     const principal = o.principal ? (custom === undefined || custom === null ? '' : `custom:${String(custom)}`) : defaultPrincipal(request.headers, request.user);
     const fp = fingerprint(
-      {
-        method,
-        path: request.path,
-        ...(request.query !== undefined ? { query: request.query } : {}),
-        body: request.body,
-        ...(request.rawBody !== undefined ? { rawBody: request.rawBody } : {}),
-        hasBody: hasBody(request),
-      },
-      { ...(o.fingerprintFields ? { include: o.fingerprintFields } : {}), ...(o.ignoreFields ? { exclude: o.ignoreFields } : {}) },
+      { method, path: request.path, query: request.query, body: request.body, rawBody: request.rawBody, hasBody: hasBody(request) },
+      this.selection,
     );
     if (fp.form === 'unparsed') {
       this.kit.advisories.warn(
@@ -131,20 +127,20 @@ export class IdempotencyEngine<TNative = unknown> {
     // The record is scoped by principal, method and path: two principals
     // never share one, whatever keys they send. Hashed: no credential or
     // user id in Redis keys, bounded length.
-    const id = createHash('sha256').update(JSON.stringify([principal, method, request.path, parsed.key])).digest('base64url');
+    const id = hash('sha256', JSON.stringify([principal, method, request.path, parsed.key]), 'base64url');
     const entity = this.kit.keys.entity('idempotency', id);
     const record = entity.key('r');
     const channel = entity.key('n');
-    const token = randomBytes(16).toString('hex');
+    const inProgress = inProgressRecord(fp.value, randomToken(16, 'hex'));
 
-    let outcome = await this.claim(record, token, fp.value);
-    if (outcome.kind === 'running' && o.wait) outcome = await this.waitForOutcome(record, channel, token, fp.value, event);
-    return this.decide(outcome, { record, channel, token, fingerprint: fp.value, event });
+    let outcome = await this.claim(record, inProgress, fp.value);
+    if (outcome.kind === 'running' && o.wait) outcome = await this.waitForOutcome(record, channel, inProgress, fp.value, event);
+    return this.decide(outcome, { record, channel, inProgress, fingerprint: fp.value, event });
   }
 
   private decide(
     outcome: Outcome,
-    c: { record: string; channel: string; token: string; fingerprint: string; event: IdempotencyEventBase },
+    c: { record: string; channel: string; inProgress: string; fingerprint: string; event: IdempotencyEventBase },
     waited = this.options.wait,
   ): IdempotencyDecision {
     const o = this.options;
@@ -179,7 +175,9 @@ export class IdempotencyEngine<TNative = unknown> {
               {}, { 'original-status': outcome.status }),
           );
         }
-        this.kit.events.emit('idempotency:replayed', { ...c.event, status: outcome.status, waited });
+        if (this.kit.events.listenerCount('idempotency:replayed') > 0) {
+          this.kit.events.emit('idempotency:replayed', { ...c.event, status: outcome.status, waited });
+        }
         return respond({
           status: outcome.status,
           headers: [...outcome.headers, [REPLAYED_HEADER, 'true']],
@@ -189,28 +187,29 @@ export class IdempotencyEngine<TNative = unknown> {
     }
   }
 
-  private async claim(record: string, token: string, fp: string): Promise<Outcome> {
+  private async claim(record: string, inProgress: string, fp: string): Promise<Outcome> {
     let reply: ClaimReply;
     try {
-      reply = await CLAIM.runBuffer<ClaimReply>(this.kit, [record], [token, fp, this.options.lease]);
+      reply = await CLAIM.runBuffer<ClaimReply>(this.kit, [record], [inProgress, this.options.lease]);
       this.kit.noteSuccess('idempotency');
     } catch (error) {
       const coded = toRedisKitError(error, 'idempotency claim', true);
       this.kit.noteFailure('idempotency', 'claim', this.options.failPolicy, coded);
       return { kind: 'failed', error: coded };
     }
-    const kind = String(reply[0]);
-    if (kind === 'claimed') return { kind };
-    if (kind === 'mismatch') return { kind };
-    if (kind === 'running') return { kind, pttl: Math.max(0, Number(reply[1])) };
-    const [, status, headers, body, stored] = reply as [Buffer, Buffer | null, Buffer | null, Buffer | null, Buffer | null];
-    return {
-      kind: 'done',
-      status: Number(String(status)),
-      headers: headers ? (JSON.parse(headers.toString('utf8')) as Array<[string, string]>) : [],
-      body: body ?? Buffer.alloc(0),
-      stored: String(stored) === '1',
-    };
+    if (reply === null) return CLAIMED;
+    const [bytes, pttl] = Array.isArray(reply) ? reply : [reply, 0];
+    const view = readRecord(bytes, fp);
+    if (view === undefined) {
+      // Not a record this version wrote: refuse to guess what it means.
+      const error = new RedisKitError('ERR_REDISKIT_SCRIPT', 'idempotency claim: the key holds a value that is not an idempotency record', {
+        details: { operation: 'idempotency claim' },
+      });
+      this.kit.noteFailure('idempotency', 'claim', this.options.failPolicy, error);
+      return { kind: 'failed', error };
+    }
+    if (view.kind === 'running') return { kind: 'running', pttl: Math.max(0, Number(pttl)) };
+    return view;
   }
 
   /**
@@ -222,7 +221,7 @@ export class IdempotencyEngine<TNative = unknown> {
   private async waitForOutcome(
     record: string,
     channel: string,
-    token: string,
+    inProgress: string,
     fp: string,
     event: IdempotencyEventBase,
   ): Promise<Outcome> {
@@ -233,12 +232,12 @@ export class IdempotencyEngine<TNative = unknown> {
       signal = await this.signals.listen(channel, Math.min(o.waitTimeout, Math.max(this.kit.options.operationTimeout, 1000)));
     } catch (error) {
       this.kit.noteFailure('idempotency', 'subscribe', o.failPolicy, toRedisKitError(error, 'idempotency subscribe'));
-      return this.claim(record, token, fp);
+      return this.claim(record, inProgress, fp);
     }
     try {
       let announced = false;
       for (;;) {
-        const outcome = await this.claim(record, token, fp);
+        const outcome = await this.claim(record, inProgress, fp);
         if (outcome.kind !== 'running') return outcome;
         const left = deadline - Date.now();
         if (left <= 0) return outcome;

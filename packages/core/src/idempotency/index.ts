@@ -20,7 +20,7 @@ export {
   type ResolvedIdempotencyOptions,
 } from './options';
 export { IdempotencyClaim, type ClaimPhase } from './claim';
-export { CompletionSignals, type Signal } from './completion-signals';
+export { CompletionSignals, type Signal } from '../redis/completion-signals';
 export { IdempotencyEngine, createIdempotency, type IdempotencyDecision } from './idempotency';
 export {
   writeIdempotencyResponse,

@@ -34,8 +34,10 @@ export type ParsedKey =
  */
 export function parseIdempotencyKey(rawHeaders: readonly string[], rules: KeyRules): ParsedKey {
   const lines: string[] = [];
+  const length = rules.header.length;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i]!.toLowerCase() === rules.header) lines.push(rawHeaders[i + 1]!);
+    const name = rawHeaders[i]!;
+    if (name.length === length && (name === rules.header || name.toLowerCase() === rules.header)) lines.push(rawHeaders[i + 1]!);
   }
   if (lines.length === 0) return { kind: 'missing' };
   if (lines.length > 1) return { kind: 'invalid', reason: `send one ${rules.header} header, not ${lines.length}` };

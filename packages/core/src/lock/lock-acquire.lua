@@ -14,11 +14,16 @@
   above every earlier one, unless the clock went back by more than the
   retention.
 
+  When the caller will wait (ARGV[4]), a lock another owner holds gets the
+  field `waiting`, so that its release wakes the waiters (lock-release.lua
+  publishes only then).
+
   KEYS: variadic. KEYS[1] the fencing counter of the hash tag; KEYS[2..n] one
-        lock hash per resource (fields owner, fence), all in one hash slot.
+        lock hash per resource (fields owner, fence, waiting), all in one hash slot.
   ARGV[1] owner token
   ARGV[2] ttl in ms
   ARGV[3] how long the fencing counter is kept after the last acquire, in ms
+  ARGV[4] '1' when the caller waits for the lock if it is held (optional)
   Returns: { 1, fence, recovered } when the owner now holds every lock;
            recovered is 1 when it already held them (a retried acquire).
            { 0, pttl } when another owner holds one; pttl is that lock's
@@ -32,6 +37,7 @@ for i = 2, #KEYS do
   local held = redis.call('HMGET', KEYS[i], 'owner', 'fence')
   if held[1] then
     if held[1] ~= owner then
+      if ARGV[4] == '1' then redis.call('HSET', KEYS[i], 'waiting', '1') end
       return { 0, redis.call('PTTL', KEYS[i]) }
     end
     fence = fence or held[2]

@@ -173,6 +173,24 @@ describe('locks on standalone Redis', () => {
     await next.release();
   });
 
+  it('a release wakes waiters at once, in every process, instead of at their next poll', async () => {
+    // Waiters that would poll again only after a minute: they can only get
+    // the lock within this test's timeout if the release wakes them.
+    const slow = { timeout: 50_000, retry: { delay: 60_000, maxDelay: 60_000, jitter: 0 } };
+    const elsewhere = createLockManager(await newKit());
+    const holder = (await locks.tryAcquire('wake:1', { ttl: 60_000 }))!;
+    const here = locks.acquire('wake:1', slow);
+    const there = elsewhere.acquire('wake:1', slow);
+    await sleep(100);
+    await holder.release();
+    // One of them wins the lock; its release wakes the other.
+    const first = await Promise.race([here.then((lock) => ({ lock, other: there })), there.then((lock) => ({ lock, other: here }))]);
+    await first.lock.release();
+    const second = await first.other;
+    expect(second.fence).toBeGreaterThan(first.lock.fence);
+    await second.release();
+  }, 15_000);
+
   it('rejects with ERR_REDISKIT_LOCK_CONTENDED when the acquire timeout is reached', async () => {
     const events = recordEvents(kit);
     const holder = (await locks.tryAcquire('busy'))!;

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { RedisKitError } from '../errors';
 import { LUA } from '../generated/lua';
 import { optNumber } from '../options';
 import { defineScript, type RedisKit } from '../redis';
+import { CompletionSignals, type Signal } from '../redis/completion-signals';
+import { randomToken } from '../redis/random-token';
 import type { LockLostReason } from './events';
 import { Lock, recordOf, type LockOwner, type LockRecord } from './lock';
 import {
@@ -26,6 +27,7 @@ const releaseScript = defineScript<1 | 0 | -1>(LUA.lockRelease);
 const statusScript = defineScript<[string | null, number, string | null]>(LUA.lockStatus);
 
 const FEATURE = 'lock';
+const TARGET_CACHE_SIZE = 1000;
 
 /** What {@link LockManager.status} reports about a resource. */
 export interface LockStatus {
@@ -44,7 +46,7 @@ export type LockedFunction<T> = (signal: AbortSignal, lock: Lock) => T | Promise
 
 /** 144 random bits, base64url: unguessable, and unique across every process. */
 function newOwnerToken(): string {
-  return randomBytes(18).toString('base64url');
+  return randomToken(18, 'base64url');
 }
 
 function isTransient(error: RedisKitError): boolean {
@@ -108,6 +110,36 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/** Waits for `wake` (a release on the lock's channel) or `ms`, whichever comes first; rejects when `abort` fires. */
+function wakeOrTimeout(wake: Signal, ms: number, abort: AbortSignal | undefined): Promise<void> {
+  if (!abort) return wake.next(ms).then(() => undefined);
+  if (abort.aborted) return Promise.reject(abort.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abort.reason);
+    abort.addEventListener('abort', onAbort, { once: true });
+    void wake.next(ms).then(() => {
+      abort.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
+// One subscriber connection per context for every lock manager on it (managers
+// are cheap and may be made per request), opened when an acquire first waits.
+const wakeUps = new WeakMap<RedisKit, CompletionSignals>();
+
+function wakeUpsOf(kit: RedisKit): CompletionSignals {
+  let signals = wakeUps.get(kit);
+  if (!signals) {
+    // One waiter per process tries per release (only one can win); a channel
+    // stays subscribed for a second after its last waiter, so a busy lock is
+    // not subscribed again for every wait.
+    signals = new CompletionSignals(kit, { linger: 1000, wakeOne: true });
+    wakeUps.set(kit, signals);
+  }
+  return signals;
+}
+
 /**
  * Distributed locks on one Redis (standalone, Sentinel or Cluster) with owner
  * tokens and fencing tokens. Fails closed: when Redis cannot be reached no
@@ -124,6 +156,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  */
 export class LockManager implements LockOwner {
   readonly options: ResolvedLockOptions;
+  private readonly targets = new Map<string, LockTarget>();
 
   constructor(
     readonly kit: RedisKit,
@@ -150,7 +183,7 @@ export class LockManager implements LockOwner {
    */
   async acquire(resources: string | readonly string[], options?: AcquireOptions): Promise<Lock> {
     const call = resolveAcquire('lock.acquire', options, this.options);
-    const target = lockTarget(this.kit.keys, resources, 'lock.acquire');
+    const target = this.targetOf(resources, 'lock.acquire');
     const started = performance.now();
     const taken = await this.take(target, call, 'acquire');
     if (taken) return taken;
@@ -171,7 +204,7 @@ export class LockManager implements LockOwner {
    */
   async tryAcquire(resources: string | readonly string[], options?: TryAcquireOptions): Promise<Lock | null> {
     const call = resolveAcquire('lock.tryAcquire', options, this.options, true);
-    const target = lockTarget(this.kit.keys, resources, 'lock.tryAcquire');
+    const target = this.targetOf(resources, 'lock.tryAcquire');
     return this.take(target, call, 'tryAcquire');
   }
 
@@ -268,6 +301,22 @@ export class LockManager implements LockOwner {
     };
   }
 
+  /**
+   * The keys of a lock. A single resource's are remembered (the usual case
+   * takes the same few locks over and over); the cache is bounded, since the
+   * names can be unbounded (one per order).
+   */
+  private targetOf(resources: string | readonly string[], where: string): LockTarget {
+    if (typeof resources !== 'string') return lockTarget(this.kit.keys, resources, where);
+    let target = this.targets.get(resources);
+    if (!target) {
+      target = lockTarget(this.kit.keys, resources, where);
+      if (this.targets.size >= TARGET_CACHE_SIZE) this.targets.clear();
+      this.targets.set(resources, target);
+    }
+    return target;
+  }
+
   private drift(ttl: number): number {
     return Math.floor(ttl * this.options.driftFactor) + 2;
   }
@@ -293,7 +342,8 @@ export class LockManager implements LockOwner {
     const started = performance.now();
     const deadline = started + call.timeout;
     const keys = [target.fenceKey, ...target.keys];
-    const args = [token, call.ttl, Math.max(this.options.fencingRetention, call.ttl)];
+    // An acquire that can wait asks the holder's release to wake it.
+    const args = [token, call.ttl, Math.max(this.options.fencingRetention, call.ttl), call.timeout > 0 ? '1' : '0'];
     // True while an attempt may have taken the lock without us seeing the reply.
     let uncertain = false;
     let contended = false;
@@ -304,75 +354,107 @@ export class LockManager implements LockOwner {
       if (uncertain) void this.cleanup(target, token);
       return error;
     };
+    // Once contended: the subscription to the hash tag's release channel.
+    let wake: Signal | undefined;
+    let listened = false;
 
-    for (;;) {
-      if (call.signal?.aborted) throw giveUp(call.signal.reason);
-      let hint: number | undefined;
-      const sendable = this.kit.available;
-      // While Redis is away and no attempt is in doubt, fail closed at once;
-      // with one in doubt, keep trying until the deadline to learn its fate.
-      if (sendable || !uncertain) {
-        attempts++;
-        const sent = performance.now();
-        const r = await this.kit.attempt(FEATURE, operation, 'closed', (redis) => acquireScript.call(redis, keys, args));
-        if (!r.ok) {
-          if (!isTransient(r.error) || !sendable) throw giveUp(asUnavailable(r.error, operation));
-          uncertain = true;
-          contended = false;
-          lastError = asUnavailable(r.error, operation);
-        } else if (r.value[0] === 1) {
-          uncertain = true;
-          const [, fence, recovered] = r.value;
-          const lock = await this.confirm(target, call, token, fence, sent);
-          if (lock instanceof Lock) {
-            this.kit.events.emit('lock:acquired', {
+    try {
+      for (;;) {
+        if (call.signal?.aborted) throw giveUp(call.signal.reason);
+        let hint: number | undefined;
+        const sendable = this.kit.available;
+        // While Redis is away and no attempt is in doubt, fail closed at once;
+        // with one in doubt, keep trying until the deadline to learn its fate.
+        if (sendable || !uncertain) {
+          attempts++;
+          const sent = performance.now();
+          const r = await this.kit.attempt(FEATURE, operation, 'closed', (redis) => acquireScript.call(redis, keys, args));
+          if (!r.ok) {
+            if (!isTransient(r.error) || !sendable) throw giveUp(asUnavailable(r.error, operation));
+            uncertain = true;
+            contended = false;
+            lastError = asUnavailable(r.error, operation);
+          } else if (r.value[0] === 1) {
+            uncertain = true;
+            const [, fence, recovered] = r.value;
+            const lock = await this.confirm(target, call, token, fence, sent);
+            if (lock instanceof Lock) {
+              if (this.kit.events.listenerCount('lock:acquired') > 0) {
+                this.kit.events.emit('lock:acquired', {
+                  resources: target.resources,
+                  fence,
+                  attempts,
+                  recovered: recovered === 1,
+                  waited: Math.round(performance.now() - started),
+                });
+              }
+              return lock;
+            }
+            uncertain = !(await this.cleanup(target, token));
+            if (lock.code !== 'ERR_REDISKIT_UNAVAILABLE' || lock.details.reason !== 'slow') throw giveUp(lock);
+            contended = false;
+            lastError = lock;
+          } else {
+            contended = true;
+            lastError = undefined;
+            if (r.value[1] > 0) hint = r.value[1];
+          }
+        }
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          if (contended) {
+            if (uncertain) void this.cleanup(target, token);
+            this.kit.events.emit('lock:contended', {
               resources: target.resources,
-              fence,
               attempts,
-              recovered: recovered === 1,
               waited: Math.round(performance.now() - started),
             });
-            return lock;
+            return null;
           }
-          uncertain = !(await this.cleanup(target, token));
-          if (lock.code !== 'ERR_REDISKIT_UNAVAILABLE' || lock.details.reason !== 'slow') throw giveUp(lock);
-          contended = false;
-          lastError = lock;
-        } else {
-          contended = true;
-          lastError = undefined;
-          if (r.value[1] > 0) hint = r.value[1];
+          throw giveUp(
+            lastError ??
+              new RedisKitError('ERR_REDISKIT_UNAVAILABLE', `lock ${operation}: Redis did not answer before the timeout`, {
+                details: { operation: `lock ${operation}` },
+              }),
+          );
+        }
+        // First time the lock is held by another owner: listen for its release,
+        // then try again at once (a release between the attempt and the
+        // subscription published to nobody). Without a subscription (Redis
+        // slow or away) the acquire polls as before.
+        if (contended && !listened) {
+          listened = true;
+          wake = await this.listenForRelease(target, Math.min(left, this.kit.options.operationTimeout));
+          if (wake) continue;
+        }
+        round++;
+        const { delay, maxDelay, jitter } = call.retry;
+        const backoff = Math.min(maxDelay, delay * 2 ** Math.min(round - 1, 20));
+        let wait = backoff * (1 - jitter * Math.random());
+        // No point sleeping past the moment the holder's lock runs out.
+        if (hint !== undefined) wait = Math.min(wait, hint + 1);
+        const ms = Math.max(1, Math.min(wait, left));
+        try {
+          // A release wakes the waiter early; the poll stays for what publishes
+          // nothing (a holder that crashed and whose lock expired).
+          if (wake && contended) await wakeOrTimeout(wake, ms, call.signal);
+          else await sleep(ms, call.signal);
+        } catch (error) {
+          throw giveUp(error);
         }
       }
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        if (contended) {
-          if (uncertain) void this.cleanup(target, token);
-          this.kit.events.emit('lock:contended', {
-            resources: target.resources,
-            attempts,
-            waited: Math.round(performance.now() - started),
-          });
-          return null;
-        }
-        throw giveUp(
-          lastError ??
-            new RedisKitError('ERR_REDISKIT_UNAVAILABLE', `lock ${operation}: Redis did not answer before the timeout`, {
-              details: { operation: `lock ${operation}` },
-            }),
-        );
-      }
-      round++;
-      const { delay, maxDelay, jitter } = call.retry;
-      const backoff = Math.min(maxDelay, delay * 2 ** Math.min(round - 1, 20));
-      let wait = backoff * (1 - jitter * Math.random());
-      // No point sleeping past the moment the holder's lock runs out.
-      if (hint !== undefined) wait = Math.min(wait, hint + 1);
-      try {
-        await sleep(Math.max(1, Math.min(wait, left)), call.signal);
-      } catch (error) {
-        throw giveUp(error);
-      }
+    } finally {
+      wake?.close();
+    }
+  }
+
+  /** Subscribes to the release channel of `target`'s hash tag; undefined when that fails (the caller polls). */
+  private async listenForRelease(target: LockTarget, timeoutMs: number): Promise<Signal | undefined> {
+    if (!this.kit.available || timeoutMs <= 0) return undefined;
+    try {
+      return await wakeUpsOf(this.kit).listen(target.channel, timeoutMs);
+    } catch {
+      return undefined;
     }
   }
 
@@ -436,7 +518,7 @@ export class LockManager implements LockOwner {
   /** Deletes whatever this token holds; never throws. True when Redis answered. */
   private async cleanup(target: LockTarget, token: string): Promise<boolean> {
     try {
-      const r = await this.kit.attempt(FEATURE, 'release', 'closed', (redis) => releaseScript.call(redis, target.keys, [token]));
+      const r = await this.kit.attempt(FEATURE, 'release', 'closed', (redis) => releaseScript.call(redis, target.keys, [token, target.channel]));
       return r.ok;
     } catch {
       return false;
@@ -473,7 +555,7 @@ export class LockManager implements LockOwner {
   private async drop(record: LockRecord): Promise<'released' | LockLostReason | RedisKitError> {
     const sendable = this.kit.available;
     const r = await this.kit.attempt(FEATURE, 'release', 'closed', (redis) =>
-      releaseScript.call(redis, record.target.keys, [record.token]),
+      releaseScript.call(redis, record.target.keys, [record.token, record.target.channel]),
     );
     if (!r.ok) {
       if (sendable && isTransient(r.error)) record.releaseInDoubt = true;
@@ -484,7 +566,9 @@ export class LockManager implements LockOwner {
     if (r.value === 1 || (r.value === 0 && record.releaseInDoubt)) {
       const wasHeld = record.state === 'held';
       record.state = 'released';
-      if (wasHeld) this.kit.events.emit('lock:released', { resources: record.target.resources, fence: record.fence });
+      if (wasHeld && this.kit.events.listenerCount('lock:released') > 0) {
+        this.kit.events.emit('lock:released', { resources: record.target.resources, fence: record.fence });
+      }
       return 'released';
     }
     const reason: LockLostReason = r.value === 0 ? 'expired' : 'taken';

@@ -9,6 +9,8 @@ export interface LockTarget {
   readonly keys: readonly string[];
   /** The fencing counter shared by every resource of the hash tag. */
   readonly fenceKey: string;
+  /** Pub/Sub channel on which a release with waiters wakes them (one per hash tag). */
+  readonly channel: string;
 }
 
 /**
@@ -19,7 +21,8 @@ export interface LockTarget {
  * under `prefix:{lock:<tag>}`; the tag is escaped like any key part, so a name
  * cannot break out of it.
  *
- * `'invoice:7'` -> `rk:{lock:invoice%3A7}` (counter `rk:{lock:invoice%3A7}:fence`);
+ * `'invoice:7'` -> `rk:{lock:invoice%3A7}` (counter `rk:{lock:invoice%3A7}:fence`,
+ * wake-up channel `rk:{lock:invoice%3A7}:released`);
  * `'{order:42}:items'` -> `rk:{lock:order%3A42}:%7Border%3A42%7D%3Aitems`.
  * A name with a tag always gets an escaped suffix that contains `%7B`, so it
  * can never equal the bare key of an untagged name or the `fence` counter.
@@ -61,5 +64,6 @@ export function lockTarget(keys: KeySpace, input: unknown, where: string): LockT
     resources: Object.freeze(resources),
     keys: Object.freeze(resources.map((r) => (r === tag ? entity.key() : entity.key(r)))),
     fenceKey: entity.key('fence'),
+    channel: entity.key('released'),
   });
 }

@@ -37,12 +37,21 @@ export class RedisScript<TResult = unknown> {
   readonly name: string;
   readonly sha: string;
   readonly commandName: string;
+  private readonly bufferCommandName: string;
   private readonly registered = new WeakSet<object>();
+  // The exec options of a call without its own timeout, made once.
+  private readonly execOptions: { operation: string };
 
   constructor(readonly source: ScriptSource) {
     this.name = source.name;
     this.sha = createHash('sha1').update(source.lua).digest('hex');
     this.commandName = `rediskit_${source.name}_${this.sha.slice(0, 10)}`;
+    this.bufferCommandName = `${this.commandName}Buffer`;
+    this.execOptions = { operation: `script ${source.name}` };
+  }
+
+  private optionsFor(options: { timeout?: number } | undefined): { timeout?: number; operation: string } {
+    return options?.timeout === undefined ? this.execOptions : { timeout: options.timeout, operation: this.execOptions.operation };
   }
 
   /**
@@ -55,10 +64,7 @@ export class RedisScript<TResult = unknown> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return kit.exec((redis) => this.send(redis, keys, args), {
-      ...options,
-      operation: `script ${this.name}`,
-    });
+    return kit.exec((redis) => this.send(redis, keys, args), this.optionsFor(options));
   }
 
   /**
@@ -76,10 +82,7 @@ export class RedisScript<TResult = unknown> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return kit.exec((redis) => this.send(redis, keys, args, true) as Promise<unknown> as Promise<T>, {
-      ...options,
-      operation: `script ${this.name}`,
-    });
+    return kit.exec((redis) => this.send(redis, keys, args, true) as Promise<unknown> as Promise<T>, this.optionsFor(options));
   }
 
   /** Sends on a given client with no timeout; for background work on dedicated connections. */
@@ -99,7 +102,7 @@ export class RedisScript<TResult = unknown> {
       this.registered.add(redis);
     }
     // defineCommand adds `<name>Buffer` beside `<name>`: same script, replies as Buffers.
-    const fn = (redis as unknown as WithCommand)[buffers ? `${this.commandName}Buffer` : this.commandName]!;
+    const fn = (redis as unknown as WithCommand)[buffers ? this.bufferCommandName : this.commandName]!;
     return fn.call(redis, keys.length, ...keys, ...args) as Promise<TResult>;
   }
 

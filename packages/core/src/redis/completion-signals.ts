@@ -1,9 +1,9 @@
 import { RedisKitError } from '../errors';
-import type { RedisKit } from '../redis/redis-kit';
-import { bounded } from '../redis/redis-kit';
-import type { RedisClient } from '../redis/types';
+import type { RedisKit } from './redis-kit';
+import { bounded } from './redis-kit';
+import type { RedisClient } from './types';
 
-/** One request's interest in one key's channel; see {@link CompletionSignals.listen}. */
+/** One waiter's interest in one channel; see {@link CompletionSignals.listen}. */
 export interface Signal {
   /**
    * Resolves `true` as soon as the key's record completes or is released
@@ -15,32 +15,86 @@ export interface Signal {
   close(): void;
 }
 
+interface Listener {
+  notify(): void;
+  /** In next(), waiting for a message. */
+  waiting: boolean;
+}
+
 interface Channel {
-  listeners: Set<() => void>;
+  listeners: Set<Listener>;
   subscribed: Promise<unknown>;
+  /** Set while the channel stays subscribed after its last listener left. */
+  linger?: NodeJS.Timeout;
+}
+
+/** How a {@link CompletionSignals} wakes its listeners. */
+export interface CompletionSignalsOptions {
+  /**
+   * Keep a channel subscribed this long (ms) after its last listener left,
+   * so a busy channel is not unsubscribed and subscribed again per wait.
+   * Default 0.
+   */
+  linger?: number;
+  /**
+   * Wake one listener per message (one that is waiting, in turn) instead of
+   * all of them; the others wait for the next message or their timer. For
+   * waiters of which only one can win (a lock). Default false.
+   */
+  wakeOne?: boolean;
 }
 
 /**
- * Wakes waiting duplicates when the first request's record completes or is
- * released, without polling Redis: the complete and release scripts PUBLISH
- * on a per-key channel, and one subscriber connection per engine (a
- * `kit.duplicate()`, closed with the context) subscribes to the channels that
- * have waiters, reference-counted, so fifty waiters on one key cost one
- * SUBSCRIBE. On Cluster, PUBLISH reaches every node, so the subscriber may sit
- * on any of them.
+ * Wakes waiters without polling Redis: the script that ends what they wait
+ * for PUBLISHes on a channel (idempotency: a record completed or released;
+ * locks: a lock released with waiters), and one subscriber connection (a
+ * `kit.duplicate()`, closed with the context, opened on first use)
+ * subscribes to the channels that have waiters, reference-counted, so fifty
+ * waiters on one channel cost one SUBSCRIBE. On Cluster, PUBLISH reaches
+ * every node, so the subscriber may sit on any of them. A wake-up only says
+ * "look again": waiters still re-check in Redis, and keep a timer for what
+ * publishes nothing (an expiry).
  */
 export class CompletionSignals {
   private client: RedisClient | undefined;
   private readonly channels = new Map<string, Channel>();
+  private readonly linger: number;
+  private readonly wakeOne: boolean;
 
-  constructor(private readonly kit: RedisKit) {}
+  constructor(
+    private readonly kit: RedisKit,
+    options: CompletionSignalsOptions = {},
+  ) {
+    this.linger = options.linger ?? 0;
+    this.wakeOne = options.wakeOne ?? false;
+  }
+
+  private deliver(c: Channel): void {
+    if (!this.wakeOne) {
+      for (const listener of [...c.listeners]) listener.notify();
+      return;
+    }
+    let chosen: Listener | undefined;
+    for (const listener of c.listeners) {
+      chosen ??= listener;
+      if (listener.waiting) {
+        chosen = listener;
+        break;
+      }
+    }
+    if (!chosen) return;
+    // To the back of the line: the next message wakes another waiter.
+    c.listeners.delete(chosen);
+    c.listeners.add(chosen);
+    chosen.notify();
+  }
 
   private connection(): RedisClient {
     if (!this.client) {
       const client = this.kit.duplicate();
       client.on('message', (channel: string) => {
         const c = this.channels.get(channel);
-        if (c) for (const wake of [...c.listeners]) wake();
+        if (c) this.deliver(c);
       });
       this.client = client;
       client.once('end', () => {
@@ -80,17 +134,24 @@ export class CompletionSignals {
     const client = this.connection();
     let pending = false;
     let wakeUp: (() => void) | undefined;
-    const listener = () => {
-      pending = true;
-      wakeUp?.();
+    const listener: Listener = {
+      waiting: false,
+      notify: () => {
+        pending = true;
+        wakeUp?.();
+      },
     };
     let c = this.channels.get(channel);
+    if (c?.linger) {
+      clearTimeout(c.linger);
+      c.linger = undefined;
+    }
     if (!c) {
       const created: Channel = { listeners: new Set(), subscribed: Promise.resolve() };
       created.subscribed = this.whenReady(client, timeoutMs).then(() => bounded(client.subscribe(channel), timeoutMs));
       // A failed subscription must not stay cached for later waiters.
       created.subscribed.catch(() => {
-        if (this.channels.get(channel) === created && created.listeners.size === 0) this.channels.delete(channel);
+        if (this.channels.get(channel) === created && created.listeners.size === 0) this.drop(channel, created, client, false);
       });
       this.channels.set(channel, created);
       c = created;
@@ -104,15 +165,22 @@ export class CompletionSignals {
       entry.listeners.delete(listener);
       wakeUp?.();
       if (entry.listeners.size === 0 && this.channels.get(channel) === entry) {
-        this.channels.delete(channel);
-        if (client.status === 'ready') client.unsubscribe(channel).catch(() => {});
+        if (this.linger > 0) {
+          entry.linger = setTimeout(() => {
+            entry.linger = undefined;
+            if (entry.listeners.size === 0 && this.channels.get(channel) === entry) this.drop(channel, entry, client, true);
+          }, this.linger);
+          entry.linger.unref();
+        } else {
+          this.drop(channel, entry, client, true);
+        }
       }
     };
     try {
       await entry.subscribed;
     } catch (error) {
       close();
-      if (this.channels.get(channel) === entry) this.channels.delete(channel);
+      if (this.channels.get(channel) === entry) this.drop(channel, entry, client, false);
       throw error instanceof RedisKitError
         ? error
         : new RedisKitError('ERR_REDISKIT_UNAVAILABLE', `subscribe failed: ${String((error as Error)?.message ?? error)}`, {
@@ -127,13 +195,16 @@ export class CompletionSignals {
             resolve(!closed);
             return;
           }
+          listener.waiting = true;
           const timer = setTimeout(() => {
             wakeUp = undefined;
+            listener.waiting = false;
             resolve(false);
           }, Math.max(1, ms));
           wakeUp = () => {
             clearTimeout(timer);
             wakeUp = undefined;
+            listener.waiting = false;
             pending = false;
             resolve(!closed);
           };
@@ -142,8 +213,17 @@ export class CompletionSignals {
     };
   }
 
+  private drop(channel: string, entry: Channel, client: RedisClient, unsubscribe: boolean): void {
+    if (entry.linger) clearTimeout(entry.linger);
+    entry.linger = undefined;
+    this.channels.delete(channel);
+    if (unsubscribe && client.status === 'ready') client.unsubscribe(channel).catch(() => {});
+  }
+
   /** Channels with listeners, for tests and health pages. */
   get listening(): number {
-    return this.channels.size;
+    let n = 0;
+    for (const c of this.channels.values()) if (c.listeners.size > 0) n++;
+    return n;
   }
 }
