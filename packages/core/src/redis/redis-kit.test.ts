@@ -125,15 +125,28 @@ describe('exec with coalesce', () => {
     await kit.ready();
     const stream = (kit.redis as Redis).stream;
     const key = kit.keys.key('n');
-    const first = kit.exec((r) => r.incr(key), { coalesce: true });
+    const first = kit.exec((r) => r.incr(key)); // coalescing is the default
     const second = kit.exec((r) => r.incr(key), { coalesce: true });
-    const plain = kit.exec((r) => r.incr(key)); // same connection: held back too, order kept
     expect(stream.writableCorked).toBe(1); // corked once per turn
     expect(stream.writableLength).toBeGreaterThan(0); // nothing written yet
-    expect(await Promise.all([first, second, plain])).toEqual([1, 2, 3]);
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
     expect(stream.writableCorked).toBe(0);
     expect(stream.writableLength).toBe(0);
-    expect(await kit.exec((r) => r.incr(key), { coalesce: true })).toBe(4); // a later turn corks again
+    expect(await kit.exec((r) => r.incr(key))).toBe(3); // a later turn corks again
+  });
+
+  it('writes at once with coalesce: false, unless the turn has already corked the connection (order is kept)', async () => {
+    const kit = kitFor({ url: await sharedRedisUrl(), prefix: uniquePrefix() });
+    await kit.ready();
+    const stream = (kit.redis as Redis).stream;
+    const key = kit.keys.key('n');
+    const direct = kit.exec((r) => r.incr(key), { coalesce: false });
+    expect(stream.writableCorked).toBe(0);
+    expect(await direct).toBe(1);
+    const corked = kit.exec((r) => r.incr(key));
+    const behind = kit.exec((r) => r.incr(key), { coalesce: false }); // same connection: held back too
+    expect(stream.writableCorked).toBe(1);
+    expect(await Promise.all([corked, behind])).toEqual([2, 3]);
   });
 
   it('keeps the operation timeout and the fail-fast rules', async () => {

@@ -40,18 +40,18 @@ export class RedisScript<TResult = unknown> {
   private readonly bufferCommandName: string;
   private readonly registered = new WeakSet<object>();
   // The exec options of a call without its own timeout, made once.
-  private readonly execOptions: { operation: string };
+  private readonly execOptions: { operation: string; coalesce: true };
 
   constructor(readonly source: ScriptSource) {
     this.name = source.name;
     this.sha = createHash('sha1').update(source.lua).digest('hex');
     this.commandName = `rediskit_${source.name}_${this.sha.slice(0, 10)}`;
     this.bufferCommandName = `${this.commandName}Buffer`;
-    this.execOptions = { operation: `script ${source.name}` };
+    this.execOptions = { operation: `script ${source.name}`, coalesce: true };
   }
 
-  private optionsFor(options: { timeout?: number } | undefined): { timeout?: number; operation: string } {
-    return options?.timeout === undefined ? this.execOptions : { timeout: options.timeout, operation: this.execOptions.operation };
+  private optionsFor(options: { timeout?: number } | undefined): { timeout?: number; operation: string; coalesce: true } {
+    return options?.timeout === undefined ? this.execOptions : { timeout: options.timeout, operation: this.execOptions.operation, coalesce: true };
   }
 
   /**
