@@ -32,6 +32,9 @@ export function summarize(result) {
       rpsMin: Math.min(...rate(c)),
       rpsMax: Math.max(...rate(c)),
       cmdsPerReq: mergeCommands(c.rounds),
+      // µs of CPU per request (HTTP scenarios): the contender's process, and redis-server.
+      appCpu: c.rounds.every((r) => r.appCpu !== undefined) ? median(c.rounds.map((r) => r.appCpu)) : undefined,
+      redisCpu: c.rounds.every((r) => r.redisCpu !== undefined) ? median(c.rounds.map((r) => r.redisCpu)) : undefined,
     };
   }
   const floor = ok.find((c) => c.kind === 'floor');
@@ -40,6 +43,10 @@ export function summarize(result) {
   for (const c of ok) {
     if (floor) c.summary.vsFloor = ratioStats(rate(c), rate(floor));
     if (bestPeer) c.summary.vsBestPeer = ratioStats(rate(c), rate(bestPeer));
+    if (floor && c.summary.appCpu !== undefined && floor.summary.appCpu) {
+      // Per round, like the throughput ratios: the contender's app CPU per request over the floor's.
+      c.summary.cpuVsFloor = ratioStats(c.rounds.map((r) => r.appCpu), floor.rounds.map((r) => r.appCpu));
+    }
   }
   result.bestPeer = bestPeer?.id;
   result.floor = floor?.id;
@@ -86,10 +93,15 @@ export function evaluateTargets(result) {
       const other = t.vs === 'floor' ? byId[result.floor] : t.vs === 'best-peer' ? byId[result.bestPeer] : byId[t.vs];
       const stats = other?.summary ? ratioOf(c, other) : undefined;
       const met = !!stats && stats.median >= t.ratio;
+      // Beside the throughput ratio, the CPU each spent per request (the
+      // steadier measure): a contender that misses on requests/s while doing
+      // less work per request than the reference lost to the machine's noise.
+      const cpu = other?.summary ? cpuRatioOf(c, other) : undefined;
+      const cpuNote = cpu ? `; app CPU per request ${fmt(cpu.median)}x ${t.vs === 'floor' ? "the floor's" : 'theirs'} (rounds ${fmt(cpu.min)}-${fmt(cpu.max)}, lower is cheaper)` : '';
       checks.push({
         what: `>= ${t.ratio}x ${t.vs === 'floor' ? 'the floor' : t.vs === 'best-peer' ? `the best peer (${other?.label ?? 'none'})` : other?.label ?? t.vs}`,
         met,
-        detail: stats ? `${fmt(stats.median)}x (rounds ${fmt(stats.min)}-${fmt(stats.max)})${withinSpread(stats, t.ratio) ? ', within the spread' : ''}` : 'no data',
+        detail: stats ? `${fmt(stats.median)}x (rounds ${fmt(stats.min)}-${fmt(stats.max)})${withinSpread(stats, t.ratio) ? ', within the spread' : ''}${cpuNote}` : 'no data',
       });
     }
     if (t.roundTrips !== undefined) {
@@ -115,6 +127,11 @@ export function evaluateTargets(result) {
   }
   result.targetResults = out;
   return out;
+}
+
+function cpuRatioOf(c, other) {
+  if (!c.rounds.every((r) => r.appCpu !== undefined) || !other.rounds.every((r) => r.appCpu !== undefined)) return undefined;
+  return ratioStats(c.rounds.map((r) => r.appCpu), other.rounds.map((r) => r.appCpu));
 }
 
 function ratioOf(c, other) {

@@ -44,6 +44,18 @@ npm run bench -- --list       # the scenario names
   1,000 at 100 KB), then sums \`MEMORY USAGE key SAMPLES 0\` over every key
   and divides by the items; the \`used_memory\` delta over the same fill is given
   beside it.
+- **CPU per request**: the contender process's CPU time (\`process.cpuUsage()\`)
+  and redis-server's (\`INFO cpu\`) over the timed rounds, divided by the
+  requests served. Only one contender runs at a time, so redis-server's CPU
+  in a round is that contender's. The other processes on the machine slow a
+  contender down but do not make it do more work, so these columns move far
+  less between runs than requests/s; \`node bench/cpu.mjs <scenario>\` measures
+  them alone, over a fixed number of requests, with CPU profiles on request.
+- Every floor and peer uses its client as it comes (ioredis writes each
+  command to the socket at once; node-redis batches the commands of one
+  event-loop turn). rediskit, like node-redis, writes the commands of one turn
+  in one write (see docs/architecture.md), which is why it can cost less CPU
+  per request than the floor, in the app and in Redis.
 - Express apps run with ETag generation off, for every contender alike.
 - The machine is noisy (2 cores shared by Redis, the app and the load
   generator): compare ratios within one run, not numbers across runs. When

@@ -106,6 +106,12 @@ export class Admin {
     await this.redis.flushall('SYNC');
   }
 
+  /** redis-server's CPU time so far (user + system, µs), from INFO cpu. */
+  async cpuMicros() {
+    const info = await this.redis.info('cpu');
+    return (Number(parseInfoField(info, 'used_cpu_user')) + Number(parseInfoField(info, 'used_cpu_sys'))) * 1e6;
+  }
+
   async usedMemory() {
     return Number(parseInfoField(await this.redis.info('memory'), 'used_memory'));
   }

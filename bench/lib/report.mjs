@@ -81,8 +81,11 @@ export function renderScenario(result) {
     '',
   );
   const hasMem = result.contenders.some((c) => c.memory);
+  const hasCpu = result.contenders.some((c) => c.summary?.appCpu !== undefined);
   const head = [
-    'contender', 'versions', `${unit} (median)`, 'p50 ms', 'p99 ms', 'vs floor (rounds)', 'vs best peer (rounds)', 'round trips', 'commands run',
+    'contender', 'versions', `${unit} (median)`, 'p50 ms', 'p99 ms', 'vs floor (rounds)', 'vs best peer (rounds)',
+    ...(hasCpu ? ['app CPU µs/req (vs floor)', 'Redis CPU µs/req'] : []),
+    'round trips', 'commands run',
     ...(hasMem ? ['bytes per item', 'used_memory per item'] : []),
   ];
   lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
@@ -99,15 +102,24 @@ export function renderScenario(result) {
       ? [c.memory ? `${bytes(c.memory.bytesPerItem)} in ${fmt(c.memory.keysPerItem)} key${c.memory.keysPerItem === 1 ? '' : 's'}` : '-', c.memory ? bytes(c.memory.usedMemoryPerItem) : '-']
       : [];
     const flags = c.rounds.some((r) => r.non2xx || r.errors) ? ' (some non-2xx or errors)' : '';
+    const cpu = hasCpu
+      ? [
+          s.appCpu === undefined ? '-' : `${Math.round(s.appCpu)}${c.kind === 'floor' || !s.cpuVsFloor ? '' : ` (${ratio(s.cpuVsFloor)})`}`,
+          s.redisCpu === undefined ? '-' : `${Math.round(s.redisCpu)}`,
+        ]
+      : [];
     const cells = [
       `${esc(c.label)}${flags}`, versions, compactFull(s.rps), fmt(s.p50), fmt(s.p99),
-      c.kind === 'floor' ? '1' : ratio(s.vsFloor), result.bestPeer === c.id ? '1 (best peer)' : ratio(s.vsBestPeer), rt, cmds, ...mem,
+      c.kind === 'floor' ? '1' : ratio(s.vsFloor), result.bestPeer === c.id ? '1 (best peer)' : ratio(s.vsBestPeer), ...cpu, rt, cmds, ...mem,
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   lines.push('');
   lines.push(
-    '"round trips": commands each request sends to Redis, counted with MONITOR over a separate sequential run; "commands run": `INFO commandstats` delta over the timed rounds per request, which also counts the commands a Lua script runs inside.' +
+    (hasCpu
+      ? '"app CPU": user + system CPU time of the contender\'s process over the timed rounds per request (`process.cpuUsage()`), median of the rounds, with the per-round ratio to the floor\'s (lower is cheaper); "Redis CPU": redis-server\'s CPU time (`INFO cpu`) over the same rounds per request. Unlike requests/s, CPU per request hardly moves with the other load on the machine. '
+      : '') +
+      '"round trips": commands each request sends to Redis, counted with MONITOR over a separate sequential run; "commands run": `INFO commandstats` delta over the timed rounds per request, which also counts the commands a Lua script runs inside.' +
       (hasMem ? ` "bytes per item": \`MEMORY USAGE\` of every key after ${result.fill?.count ?? 'N'} items were stored, per item; "used_memory per item": the \`used_memory\` delta over the same fill.` : ''),
     '',
   );

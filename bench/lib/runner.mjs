@@ -86,12 +86,22 @@ export async function runHttpScenario(scenario, env) {
         if (env.warmup > 0) await load(c, { request, vary, duration: env.warmup });
         const cs0 = await admin.commandStats();
         const o0 = await httpGetJson(`${c.target}/__bench/stats`);
+        // CPU the contender's process and redis-server spent over the timed
+        // load: steadier than requests/s on a shared machine (the other
+        // processes slow a contender down, but do not make it do more work).
+        const cpu0 = await c.host.request({ type: 'cpu' });
+        const rc0 = await admin.cpuMicros();
         const r = await load(c, { request, vary, duration: env.duration });
+        const cpu1 = await c.host.request({ type: 'cpu' });
+        const rc1 = await admin.cpuMicros();
         await sleep(100);
         const o1 = await httpGetJson(`${c.target}/__bench/stats`);
         const cs1 = await admin.commandStats();
         const commands = diffCommandStats(cs0, cs1, ADMIN_COMMANDS);
-        c.entry.rounds.push({ round, ...r, commands, origin: o1.origin - o0.origin });
+        const served = Math.max(1, r.requests);
+        const appCpu = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / served;
+        const redisCpu = (rc1 - rc0) / served;
+        c.entry.rounds.push({ round, ...r, commands, origin: o1.origin - o0.origin, appCpu, redisCpu });
         log(`  round ${round + 1}/${env.rounds} ${c.spec.id.padEnd(28)} ${Math.round(r.rps).toString().padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.non2xx || r.errors ? `  non2xx=${r.non2xx} errors=${r.errors}` : ''}`);
       }
     }
