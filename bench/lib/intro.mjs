@@ -19,7 +19,7 @@ bare route without Redis. Every number on this page was written by the
 harness; rerun it on your machine:
 
 \`\`\`sh
-npm run bench                 # every scenario, about 10-15 minutes on 2 cores
+npm run bench                 # every scenario, about 16 minutes on 2 cores
 npm run bench -- cache-1k     # one scenario (or a group: cache, rate-limit, idempotency)
 npm run bench -- --list       # the scenario names
 \`\`\`

@@ -119,6 +119,8 @@ export const scenarios = [
     contenders: ids.map((id) => ({ id, ...contenders[id], noFill: contenders[id].kind === 'ceiling' })),
     fill: { count: 10_000, request, vary: { kind: 'header-unique', header: 'idempotency-key', prefix: 'fill-' } },
     targets: [{ contender: 'rediskit', label: 'rediskit first request', roundTrips: 2 }],
+    analysis:
+      'The issue sets no throughput target for the first request, and here rediskit is behind the floor and the peer: it spends more app CPU per request (the "app CPU" column). A CPU profile of this scenario (`node bench/cpu.mjs idempotency-first --only floor,rediskit --prof DIR`) spreads that cost over the work the floor does not do: it hashes the canonical JSON body into a fingerprint (a retry with another body gets 422), renews the lease while the handler runs, tees the response as the app writes it and holds its last bytes until the record is stored (so a retry sent the moment the client has the answer is replayed, never 409), and publishes the completion to any waiting duplicates. No single step stands out. Each costs a few microseconds.',
   },
   {
     id: 'idempotency-replay',
