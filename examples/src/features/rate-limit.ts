@@ -15,15 +15,15 @@ function track(kit: RedisKit): void {
   kit.events.on('ratelimit:limited', (e) => entry(e.limiter).limited++);
 }
 
-/** Per-route rate limits: a login limited per IP and per username, an API route on a token bucket. */
+/** Per-route rate limits: a sign-in form limited per IP and per username, an API route on a token bucket. */
 export const rateLimitFeature: DemoFeature = {
   name: 'Rate limiting',
   routes: [
     {
       method: 'POST',
-      path: '/login',
-      description: 'Two policies decided together: 10 per minute per IP, 3 per 5 minutes per username (then a 1-minute block)',
-      curl: `curl -si -X POST localhost:$PORT/login -H 'content-type: application/json' -d '{"username":"alice"}'`,
+      path: '/signin',
+      description: 'A sign-in form limited by two policies decided together: 10 per minute per IP, 3 per 5 minutes per username (then a 1-minute block)',
+      curl: `curl -si -X POST localhost:$PORT/signin -H 'content-type: application/json' -d '{"username":"alice"}'`,
     },
     {
       method: 'GET',
@@ -35,7 +35,7 @@ export const rateLimitFeature: DemoFeature = {
   mount(app, kit) {
     track(kit);
     app.post(
-      '/login',
+      '/signin',
       rateLimit({
         policies: [
           { name: 'per-ip', algorithm: 'sliding-window', limit: 10, window: MINUTE },
