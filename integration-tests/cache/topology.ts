@@ -1,5 +1,5 @@
 import { createRedisKit, type RedisKit, type RedisKitOptions } from '@rediskit/core';
-import { sharedClusterNodes, sharedRedisUrl, uniquePrefix } from '@rediskit/testing';
+import { sharedClusterNodes, sharedRedisUrl, uniquePrefix, waitFor } from '@rediskit/testing';
 
 /** Where the cluster-sensitive tests run: the shared standalone Redis and the local 6-node Cluster. */
 export const TOPOLOGIES = ['standalone', 'cluster'] as const;
@@ -26,4 +26,15 @@ export async function loseTagRecords(kit: RedisKit, tag: string, shards = 16): P
     deleted += await kit.exec((r) => r.del(key));
   }
   return deleted;
+}
+
+/**
+ * Waits until the Redis clock has left the current millisecond. Purge and
+ * fill times are milliseconds, so a fill whose lookup runs in the same
+ * millisecond as a purge is refused (which came first is unknown): safe, but
+ * a test that purges and then expects its refill to be stored waits first.
+ */
+export async function pastThisMillisecond(kit: RedisKit): Promise<void> {
+  const at = await kit.time();
+  await waitFor('the Redis clock to reach the next millisecond', async () => (await kit.time()) > at, 5000, 1);
 }

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { httpKeyName, RedisCache, type RedisKit } from '@rediskit/core';
-import { uniquePrefix, waitFor } from '@rediskit/testing';
+import { uniquePrefix } from '@rediskit/testing';
 import request from 'supertest';
 import { ADAPTERS } from '../harness';
 import { cacheStatus, latch, startApp, type RouteSpec, type TestApp } from './apps';
-import { kitOn, TOPOLOGIES } from './topology';
+import { kitOn, pastThisMillisecond, TOPOLOGIES } from './topology';
 
 // A URL's purge state lives in its head (`r:<pk>`): the entry itself when
 // the responses do not vary, else the record of the vary list and of the
@@ -50,14 +50,11 @@ describe.each(TOPOLOGIES)('on %s', (topology) => {
       const r = request(app.url).get(path);
       return (lang ? r.set('accept-language', lang) : r).expect(200);
     };
-    // Purges through the other instance, then waits until the Redis clock has
-    // left the purge's millisecond. Purge and fill times are milliseconds, so
-    // a fill that begins in the same millisecond as a purge is refused (which
-    // came first is unknown): safe, but not what these tests look at.
+    // Purges through the other instance, then waits for the Redis clock to
+    // leave the purge's millisecond (see pastThisMillisecond).
     const purgeUrl = async (path: string, options?: { soft?: boolean }) => {
       await RedisCache.of(kitB).purgeUrl(path, options);
-      const at = await kit.time();
-      await waitFor('the Redis clock to pass the purge', async () => (await kit.time()) > at, 5000, 1);
+      await pastThisMillisecond(kit);
     };
     const headKey = (path: string) => {
       const store = RedisCache.of(kit).store;
