@@ -5,6 +5,7 @@ export {
   type ProblemDetails,
   type PlainResponse,
 } from './problem';
+export { expressRouteTemplate, expressTrustProxy } from './express-platform';
 export {
   captureResponse,
   headerPairs,

@@ -3,7 +3,7 @@ import { RedisKitError } from '../errors';
 import { LUA } from '../generated/lua';
 import { problemResponse, unavailableProblem } from '../http';
 import { toRedisKitError } from '../redis/errors-map';
-import type { RedisKit } from '../redis/redis-kit';
+import { isRedisKit, type RedisKit } from '../redis/redis-kit';
 import { randomToken } from '../redis/random-token';
 import { defineScript } from '../redis/script';
 import { IdempotencyClaim } from './claim';
@@ -289,5 +289,34 @@ function hasBody(request: IdempotencyRequest<unknown>): boolean {
  */
 export function createIdempotency<TNative = unknown>(kit: RedisKit, options?: IdempotencyOptions<TNative>): IdempotencyEngine<TNative> {
   return new IdempotencyEngine<TNative>(kit, options);
+}
+
+/**
+ * What the Express and Koa middleware factories share: their `(options)` or
+ * `(kit, options)` arguments, validated at once (bad options fail at
+ * startup), and the engine of a request's context, one per context. Without
+ * a `kit` argument the context comes from `attached()` (the one the app was
+ * given with attachRedisKit).
+ *
+ * @example
+ * const engineFor = prepareIdempotency<Request>(options);
+ * app.use((req, res, next) => engineFor(() => getRedisKit(req)).begin(...));
+ */
+export function prepareIdempotency<TNative>(
+  a?: RedisKit | IdempotencyOptions<TNative>,
+  b?: IdempotencyOptions<TNative>,
+): (attached: () => RedisKit) => IdempotencyEngine<TNative> {
+  const kit = isRedisKit(a) ? a : undefined;
+  const resolved = resolveIdempotencyOptions<TNative>(kit ? b : (a as IdempotencyOptions<TNative> | undefined));
+  const engines = new WeakMap<RedisKit, IdempotencyEngine<TNative>>();
+  return (attached) => {
+    const k = kit ?? attached();
+    let engine = engines.get(k);
+    if (!engine) {
+      engine = new IdempotencyEngine<TNative>(k, resolved);
+      engines.set(k, engine);
+    }
+    return engine;
+  };
 }
 

@@ -21,7 +21,7 @@ export {
 } from './options';
 export { IdempotencyClaim, type ClaimPhase } from './claim';
 export { CompletionSignals, type Signal } from '../redis/completion-signals';
-export { IdempotencyEngine, createIdempotency, type IdempotencyDecision } from './idempotency';
+export { IdempotencyEngine, createIdempotency, prepareIdempotency, type IdempotencyDecision } from './idempotency';
 export {
   writeIdempotencyResponse,
   groupHeaders,

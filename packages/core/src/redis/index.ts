@@ -1,6 +1,7 @@
 export {
   RedisKit,
   createRedisKit,
+  isRedisKit,
   bounded,
   type RedisKitOptions,
   type ResolvedRedisKitOptions,

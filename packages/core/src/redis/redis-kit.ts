@@ -730,6 +730,15 @@ export function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
  * await kit.ready();
  * app.use(cache(kit, { ttl: 60_000 }));
  */
+/**
+ * True for a context, also one made by another copy of @rediskit/core (the
+ * CJS build beside the ESM one), which `instanceof` would miss. Adapters use
+ * it to tell `(kit, options)` from `(options)`.
+ */
+export function isRedisKit(value: unknown): value is RedisKit {
+  return typeof (value as RedisKit | undefined)?.exec === 'function' && typeof (value as RedisKit).duplicate === 'function';
+}
+
 export function createRedisKit(options: RedisKitOptions): RedisKit {
   return new RedisKit(options);
 }

@@ -3,7 +3,8 @@ import {
   addCacheTags as addTags,
   HttpCache,
   RedisCache,
-  RedisKit,
+  isRedisKit,
+  type RedisKit,
   type CacheRouteOptions,
 } from '@rediskit/core';
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express';
@@ -35,7 +36,7 @@ function topApp(app: Application | undefined): ((req: IncomingMessage, res: Serv
 export function cache(options?: ExpressCacheOptions): RequestHandler;
 export function cache(kit: RedisKit, options?: ExpressCacheOptions): RequestHandler;
 export function cache(first?: RedisKit | ExpressCacheOptions, second?: ExpressCacheOptions): RequestHandler {
-  const kit = first instanceof RedisKit ? first : undefined;
+  const kit = isRedisKit(first) ? first : undefined;
   const http = new HttpCache<Request>('cache', kit ? second : (first as ExpressCacheOptions | undefined));
   return (req: Request, res: Response, next: NextFunction) => {
     let forwarded = false;

@@ -1,7 +1,7 @@
 import {
-  IdempotencyEngine,
+  type IdempotencyEngine,
+  prepareIdempotency,
   type RedisKit,
-  resolveIdempotencyOptions,
   writeIdempotencyResponse,
   type IdempotencyOptions,
   type IdempotencyRequest,
@@ -46,15 +46,11 @@ export function expressIdempotencyRequest(req: Request): IdempotencyRequest<Requ
 export function idempotency(options?: ExpressIdempotencyOptions): RequestHandler;
 export function idempotency(kit: RedisKit, options?: ExpressIdempotencyOptions): RequestHandler;
 export function idempotency(a?: RedisKit | ExpressIdempotencyOptions, b?: ExpressIdempotencyOptions): RequestHandler {
-  const kit = isRedisKit(a) ? a : undefined;
-  const resolved = resolveIdempotencyOptions<Request>(isRedisKit(a) ? b : a);
-  const engines = new WeakMap<RedisKit, IdempotencyEngine<Request>>();
+  const engineFor = prepareIdempotency<Request>(a, b);
   return (req, res, next) => {
     let engine: IdempotencyEngine<Request>;
     try {
-      const k = kit ?? getRedisKit(req);
-      engine = engines.get(k) ?? new IdempotencyEngine<Request>(k, resolved);
-      engines.set(k, engine);
+      engine = engineFor(() => getRedisKit(req));
     } catch (error) {
       next(error);
       return;
@@ -65,9 +61,4 @@ export function idempotency(a?: RedisKit | ExpressIdempotencyOptions, b?: Expres
       next();
     }, next);
   };
-}
-
-// Duck-typed: a context from another copy of @rediskit/core (CJS next to ESM) is still one.
-function isRedisKit(value: unknown): value is RedisKit {
-  return typeof (value as RedisKit | undefined)?.exec === 'function' && typeof (value as RedisKit).duplicate === 'function';
 }

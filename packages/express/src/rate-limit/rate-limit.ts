@@ -1,4 +1,11 @@
-import { prepareHttpRateLimit, type HttpRateLimitOptions, type HttpRequestInfo, type RedisKit } from '@rediskit/core';
+import {
+  expressRouteTemplate,
+  expressTrustProxy,
+  prepareHttpRateLimit,
+  type HttpRateLimitOptions,
+  type HttpRequestInfo,
+  type RedisKit,
+} from '@rediskit/core';
 import type { Application, NextFunction, Request, RequestHandler, Response } from 'express';
 import { getRedisKit } from '../context';
 import { sendPlain } from '../problem';
@@ -16,10 +23,7 @@ export interface ExpressRateLimitOptions extends HttpRateLimitOptions<Request> {
  * trustProxyOf(app); // 'none' by default, 'some' after app.set('trust proxy', 1), 'all' after true
  */
 export function trustProxyOf(app: Application | undefined): 'all' | 'some' | 'none' {
-  const value: unknown = app?.get('trust proxy');
-  if (value === true) return 'all';
-  if (value === undefined || value === false || value === 0) return 'none';
-  return 'some';
+  return expressTrustProxy(app?.get('trust proxy'));
 }
 
 /**
@@ -29,8 +33,7 @@ export function trustProxyOf(app: Application | undefined): 'all' | 'some' | 'no
  * app.get('/users/:id', (req, res) => res.send(routeTemplateOf(req))); // '/users/:id'
  */
 export function routeTemplateOf(req: Request): string | undefined {
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  return path === undefined ? undefined : `${req.baseUrl}${String(path)}`;
+  return expressRouteTemplate(req);
 }
 
 /**

@@ -5,7 +5,8 @@ import {
   headerPairs,
   HttpCache,
   RedisCache,
-  RedisKit,
+  isRedisKit,
+  type RedisKit,
   type CacheRouteOptions,
   type CapturedResponse,
 } from '@rediskit/core';
@@ -74,7 +75,7 @@ async function leftover(ctx: Koa.Context, max: number): Promise<CapturedResponse
 export function cache(options?: KoaCacheOptions): Koa.Middleware;
 export function cache(kit: RedisKit, options?: KoaCacheOptions): Koa.Middleware;
 export function cache(first?: RedisKit | KoaCacheOptions, second?: KoaCacheOptions): Koa.Middleware {
-  const kit = first instanceof RedisKit ? first : undefined;
+  const kit = isRedisKit(first) ? first : undefined;
   const options = kit ? second : (first as KoaCacheOptions | undefined);
   const http = new HttpCache<Koa.Context>('cache', options);
   const max = options?.maxBodySize ?? 1 << 20;

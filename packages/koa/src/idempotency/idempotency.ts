@@ -1,7 +1,6 @@
 import {
   headerPairs,
-  IdempotencyEngine,
-  resolveIdempotencyOptions,
+  prepareIdempotency,
   writeIdempotencyResponse,
   type CapturedResponse,
   type IdempotencyOptions,
@@ -72,13 +71,9 @@ function snapshot(ctx: Context): CapturedResponse | undefined {
 export function idempotency(options?: KoaIdempotencyOptions): Middleware;
 export function idempotency(kit: RedisKit, options?: KoaIdempotencyOptions): Middleware;
 export function idempotency(a?: RedisKit | KoaIdempotencyOptions, b?: KoaIdempotencyOptions): Middleware {
-  const kit = isRedisKit(a) ? a : undefined;
-  const resolved = resolveIdempotencyOptions<Context>(isRedisKit(a) ? b : a);
-  const engines = new WeakMap<RedisKit, IdempotencyEngine<Context>>();
+  const engineFor = prepareIdempotency<Context>(a, b);
   return async (ctx, next) => {
-    const k = kit ?? getRedisKit(ctx);
-    const engine = engines.get(k) ?? new IdempotencyEngine<Context>(k, resolved);
-    engines.set(k, engine);
+    const engine = engineFor(() => getRedisKit(ctx));
     const decision = await engine.begin(koaIdempotencyRequest(ctx));
     if (decision.action === 'respond') {
       // Written as is: a replay is byte-identical, whatever Koa would do with a body.
@@ -101,8 +96,4 @@ export function idempotency(a?: RedisKit | KoaIdempotencyOptions, b?: KoaIdempot
     // for a client that has left: then the claim stores what Koa would have sent.
     claim.handlerDone(() => snapshot(ctx));
   };
-}
-
-function isRedisKit(value: unknown): value is RedisKit {
-  return typeof (value as RedisKit | undefined)?.exec === 'function' && typeof (value as RedisKit).duplicate === 'function';
 }

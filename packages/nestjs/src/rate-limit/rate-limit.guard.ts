@@ -2,6 +2,8 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import {
   defaultPolicyName,
+  expressRouteTemplate,
+  expressTrustProxy,
   HttpRateLimit,
   type HttpRequestInfo,
   RATE_LIMIT_POLICY_FIELDS,
@@ -153,8 +155,7 @@ export class RateLimitGuard implements CanActivate {
 
   /** The route template that names the bucket (`/users/:id`). */
   protected getRoute(_context: ExecutionContext, req: RateLimitedRequest): string | undefined {
-    const path = req.route?.path;
-    return path === undefined ? undefined : `${req.baseUrl ?? ''}${String(path)}`;
+    return expressRouteTemplate(req);
   }
 
   /** The options that apply to a handler: module defaults, then controller, then handler. */
@@ -190,10 +191,7 @@ export class RateLimitGuard implements CanActivate {
   }
 
   private trustProxy(req: RateLimitedRequest): 'all' | 'some' | 'none' {
-    const value = req.app?.get?.('trust proxy');
-    if (value === true) return 'all';
-    if (value === undefined || value === false || value === 0) return 'none';
-    return 'some';
+    return expressTrustProxy(req.app?.get?.('trust proxy'));
   }
 }
 
