@@ -1,17 +1,17 @@
 import { LUA } from '../generated/lua';
 import type { EntityKeys } from '../keys';
-import { assertKnownOptions, optNumber } from '../options';
+import { optNumber } from '../options';
 import type { FailPolicy } from '../redis/fail-policy';
 import type { RedisKit } from '../redis/redis-kit';
 import { defineScript } from '../redis/script';
-import { resolvePeriod, type PeriodOption } from './periods';
+import type { PeriodOption } from './periods';
 import {
   argEnum,
   argId,
   argInteger,
-  resolveCommon,
-  resolveExpiry,
+  periodKeyOf,
   resolveFailPolicy,
+  resolveTimeboxed,
   Runner,
   Timebox,
   type CommonOptions,
@@ -97,10 +97,7 @@ export class BitmapFlags {
     options: BitmapFlagsOptions,
   ) {
     const where = 'bitmapFlags';
-    assertKnownOptions(where, options, KNOWN);
-    const common = resolveCommon(where, options);
-    const period = resolvePeriod(where, options.period);
-    const expiry = resolveExpiry(where, options, period);
+    const { common, period, expiry } = resolveTimeboxed(where, options, KNOWN);
     this.options = Object.freeze({
       name: common.name,
       period: options.period ?? null,
@@ -129,7 +126,7 @@ export class BitmapFlags {
     const entity = this.entity(id, 'bitmapFlags.setFlag');
     const offset = argInteger('bitmapFlags.setFlag', 'flag', flag, 0, this.options.maxFlag);
     const reply = await this.runner.write('setFlag', (redis) =>
-      this.timebox.call(redis, setScript, (label) => entity.key(label ?? 'all'), 0, [], [offset, value ? 1 : 0]),
+      this.timebox.call(redis, setScript, periodKeyOf(entity), 0, [], [offset, value ? 1 : 0]),
     );
     if (reply === null) return null;
     return { previous: Number(reply.payload[0]) === 1, period: reply.label };
@@ -139,9 +136,9 @@ export class BitmapFlags {
   async getFlag(id: string | number, flag: number, options: { ago?: number } = {}): Promise<boolean> {
     const entity = this.entity(id, 'bitmapFlags.getFlag');
     const offset = argInteger('bitmapFlags.getFlag', 'flag', flag, 0, this.options.maxFlag);
-    const ago = options.ago === undefined ? 0 : argInteger('bitmapFlags.getFlag', 'ago', options.ago, 0, Math.max(0, this.options.retain - 1));
+    const ago = this.timebox.agoArg('bitmapFlags.getFlag', options.ago);
     const reply = await this.runner.read('getFlag', (redis) =>
-      this.timebox.call(redis, getScript, (label) => entity.key(label ?? 'all'), ago, [], [offset]),
+      this.timebox.call(redis, getScript, periodKeyOf(entity), ago, [], [offset]),
     );
     return Number(reply.payload[0]) === 1;
   }
@@ -158,16 +155,14 @@ export class BitmapFlags {
   async readFlags(id: string | number, options: { periods?: number; op?: 'or' | 'and' } = {}): Promise<FlagsRead> {
     const where = 'bitmapFlags.countFlags';
     const entity = this.entity(id, where);
-    const periods =
-      options.periods === undefined ? 1 : argInteger(where, 'periods', options.periods, 1, Math.max(1, this.options.retain));
+    const periods = this.timebox.periodsArg(where, options.periods);
     const op = argEnum(where, 'op', options.op ?? 'or', ['or', 'and'] as const);
     const reply = await this.runner.read('countFlags', (redis) =>
-      this.timebox.call(redis, countScript, (label) => entity.key(label ?? 'all'), periods - 1, [entity.key('scratch')], [op]),
+      this.timebox.call(redis, countScript, periodKeyOf(entity), periods - 1, [entity.key('scratch')], [op]),
     );
-    const p = this.timebox.period;
     return {
       count: Number(reply.payload[0]),
-      periods: p ? Array.from({ length: periods }, (_, i) => p.label(reply.cur - i)) : [],
+      periods: this.timebox.labelsBack(reply.cur, periods),
       at: reply.now,
     };
   }
@@ -175,9 +170,7 @@ export class BitmapFlags {
   /** Deletes every period of `id`. Always fails closed. */
   async reset(id: string | number): Promise<void> {
     const entity = this.entity(id, 'bitmapFlags.reset');
-    const keys = this.timebox.allKeys((label) => entity.key(label ?? 'all'));
-    const deleted = await this.runner.strictWrite('reset', (redis) => redis.del(...keys));
-    this.kit.events.emit('structures:reset', { structure: 'flags', name: this.options.name, id: String(id), keys: deleted });
+    await this.runner.deleteAll('reset', String(id), this.timebox.allKeys(periodKeyOf(entity)));
   }
 }
 

@@ -1,12 +1,11 @@
 import { LUA } from '../generated/lua';
-import { assertKnownOptions } from '../options';
 import type { FailPolicy } from '../redis/fail-policy';
 import type { RedisKit } from '../redis/redis-kit';
 import { defineScript } from '../redis/script';
 import {
   argId,
   argInteger,
-  resolveCommon,
+  resolveBase,
   resolveExpiry,
   resolveFailPolicy,
   Runner,
@@ -56,8 +55,7 @@ export class Counter {
     options: CounterOptions,
   ) {
     const where = 'counter';
-    assertKnownOptions(where, options, KNOWN);
-    const common = resolveCommon(where, options);
+    const common = resolveBase(where, options, KNOWN);
     const expiry = resolveExpiry(where, options, null);
     this.options = Object.freeze({
       name: common.name,
@@ -104,7 +102,7 @@ export class Counter {
   async reset(id: string | number): Promise<number> {
     const key = this.key(id);
     const previous = await this.runner.strictWrite('reset', (redis) => redis.getdel(key));
-    this.kit.events.emit('structures:reset', { structure: 'counter', name: this.options.name, id: String(id), keys: previous === null ? 0 : 1 });
+    this.runner.emitReset(String(id), previous === null ? 0 : 1);
     return previous === null ? 0 : Number(previous);
   }
 }

@@ -4,15 +4,15 @@ import { assertKnownOptions, invalidOption, optEnum } from '../options';
 import type { FailPolicy } from '../redis/fail-policy';
 import type { RedisKit } from '../redis/redis-kit';
 import { defineScript, type ScriptArg } from '../redis/script';
-import { resolvePeriod, type PeriodOption } from './periods';
+import type { PeriodOption } from './periods';
 import {
   argEnum,
   argFinite,
   argId,
   argInteger,
-  resolveCommon,
-  resolveExpiry,
+  periodKeyOf,
   resolveFailPolicy,
+  resolveTimeboxed,
   Runner,
   Timebox,
   type CommonOptions,
@@ -170,10 +170,7 @@ export class Leaderboard implements LeaderboardReader {
     options: LeaderboardOptions,
   ) {
     const where = 'leaderboard';
-    assertKnownOptions(where, options, KNOWN);
-    const common = resolveCommon(where, options);
-    const period = resolvePeriod(where, options.period);
-    const expiry = resolveExpiry(where, options, period);
+    const { common, period, expiry } = resolveTimeboxed(where, options, KNOWN);
     const rankBase = options.rankBase === undefined ? 1 : options.rankBase;
     if (rankBase !== 0 && rankBase !== 1) invalidOption(where, 'rankBase', '0 or 1', options.rankBase);
     this.options = Object.freeze({
@@ -191,7 +188,7 @@ export class Leaderboard implements LeaderboardReader {
     this.runner = new Runner(kit, 'leaderboard', common.name, this.options.failPolicy, common.timeout);
     this.timebox = new Timebox(kit, 'leaderboard', common.name, period, expiry.retain, expiry.ttl, expiry.ttlMode);
     this.board = kit.keys.entity('leaderboard', common.name);
-    this.keyOf = (label) => this.board.key(label ?? 'all');
+    this.keyOf = periodKeyOf(this.board);
   }
 
   /** The Redis key (a sorted set) of the board for the period labelled `period`, or the only one. */
@@ -226,9 +223,7 @@ export class Leaderboard implements LeaderboardReader {
 
   /** Deletes every retained board. Always fails closed. */
   async clear(): Promise<void> {
-    const keys = this.timebox.allKeys(this.keyOf);
-    const deleted = await this.runner.strictWrite('clear', (redis) => redis.del(...keys));
-    this.kit.events.emit('structures:reset', { structure: 'leaderboard', name: this.options.name, id: '', keys: deleted });
+    await this.runner.deleteAll('clear', '', this.timebox.allKeys(this.keyOf));
   }
 
   score(member: string | number, options: PeriodReadOptions = {}): Promise<number | null> {
@@ -292,9 +287,7 @@ export class Leaderboard implements LeaderboardReader {
   }
 
   private readonly reader: BoardReader = new BoardReader(this, (options) => {
-    const ago =
-      options.ago === undefined ? 0 : argInteger('leaderboard', 'ago', options.ago, 0, Math.max(0, this.options.retain - 1));
-    return { back: ago, extraKeys: [], args: ['one', 'SUM', 0], periods: 1 };
+    return { back: this.timebox.agoArg('leaderboard', options.ago), extraKeys: [], args: ['one', 'SUM', 0], periods: 1 };
   });
 
   private async write(op: string, scriptOp: string, member: string | number, value: number): Promise<ScoreUpdate | null> {

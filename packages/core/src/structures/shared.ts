@@ -1,10 +1,11 @@
 import { RedisKitError } from '../errors';
-import { invalidOption, optEnum, optNumber, optString } from '../options';
+import type { EntityKeys } from '../keys';
+import { assertKnownOptions, invalidOption, optEnum, optNumber, optString } from '../options';
 import type { FailPolicy } from '../redis/fail-policy';
 import type { RedisKit } from '../redis/redis-kit';
 import type { RedisScript, ScriptArg } from '../redis/script';
 import type { RedisClient } from '../redis/types';
-import type { Period } from './periods';
+import { resolvePeriod, type Period } from './periods';
 
 /** The building blocks of this folder, as named in events and errors. */
 export type StructureKind = 'counter' | 'windowed-counter' | 'unique-counter' | 'flags' | 'leaderboard';
@@ -85,6 +86,29 @@ export function resolveCommon(where: string, options: CommonOptions): ResolvedCo
     name: optString(where, 'name', options.name, ''),
     timeout: optNumber(where, 'timeout', options.timeout, undefined, { min: 1, max: 60_000 }),
   };
+}
+
+/** The first checks of every structure's constructor: no unknown option, then `name` and `timeout`. */
+export function resolveBase(where: string, options: CommonOptions, known: readonly string[]): ResolvedCommon {
+  assertKnownOptions(where, options, known);
+  return resolveCommon(where, options);
+}
+
+/** {@link resolveBase}, then `period` and the TTL options (`ttl`, `ttlMode`, `retain`) of a structure that can be time-boxed. */
+export function resolveTimeboxed(
+  where: string,
+  options: CommonOptions & ExpiryOptions & { period?: unknown; retain?: number },
+  known: readonly string[],
+): { common: ResolvedCommon; period: Period | null; expiry: { ttl: number; ttlMode: TtlMode; retain: number } } {
+  const common = resolveBase(where, options, known);
+  const period = resolvePeriod(where, options.period);
+  const expiry = resolveExpiry(where, options, period);
+  return { common, period, expiry };
+}
+
+/** The `keyOf` a {@link Timebox} takes for an entity: one key per period label, `'all'` when not time-boxed. */
+export function periodKeyOf(entity: EntityKeys): (label: string | null) => string {
+  return (label) => entity.key(label ?? 'all');
 }
 
 export function resolveFailPolicy(where: string, value: unknown, fallback: FailPolicy): FailPolicy {
@@ -236,6 +260,22 @@ export class Timebox {
     }
   }
 
+  /** Labels of the `count` periods ending with period `cur`, newest first; `[]` when not time-boxed. */
+  labelsBack(cur: number, count: number): string[] {
+    const p = this.period;
+    return p ? Array.from({ length: count }, (_, i) => p.label(cur - i)) : [];
+  }
+
+  /** Validates an `ago` argument (periods before the current one, up to `retain - 1`); default 0. */
+  agoArg(where: string, value: number | undefined): number {
+    return value === undefined ? 0 : argInteger(where, 'ago', value, 0, Math.max(0, this.retain - 1));
+  }
+
+  /** Validates a `periods` argument (the current one and those before it, up to `retain`, 1 when not time-boxed); default 1. */
+  periodsArg(where: string, value: number | undefined): number {
+    return value === undefined ? 1 : argInteger(where, 'periods', value, 1, Math.max(1, this.retain));
+  }
+
   /** Every key this structure may hold for `keyOf` (all retained periods and the slack around them). */
   allKeys(keyOf: (label: string | null) => string): string[] {
     return this.candidates(keyOf, Math.max(0, this.retain - 1)).keys;
@@ -264,6 +304,21 @@ export class Runner {
   /** A write that must not be dropped silently (`reset`, `remove`): fails closed whatever the policy. */
   strictWrite<T>(op: string, fn: (redis: RedisClient) => Promise<T>): Promise<T> {
     return this.read(op, fn);
+  }
+
+  /**
+   * Deletes `keys` (a `reset` or `clear`), failing closed, then emits
+   * `structures:reset` with the number of keys deleted; resolves that number.
+   */
+  async deleteAll(op: string, id: string, keys: readonly string[]): Promise<number> {
+    const deleted = await this.strictWrite(op, (redis) => redis.del(...keys));
+    this.emitReset(id, deleted);
+    return deleted;
+  }
+
+  /** Emits `structures:reset` for `id` (`''` for a whole leaderboard) after `keys` keys were deleted. */
+  emitReset(id: string, keys: number): void {
+    this.kit.events.emit('structures:reset', { structure: this.kind, name: this.name, id, keys });
   }
 
   read<T>(op: string, fn: (redis: RedisClient) => Promise<T>): Promise<T> {

@@ -1,17 +1,15 @@
 import { RedisKitError } from '../errors';
 import { LUA } from '../generated/lua';
 import type { EntityKeys } from '../keys';
-import { assertKnownOptions } from '../options';
 import type { FailPolicy } from '../redis/fail-policy';
 import type { RedisKit } from '../redis/redis-kit';
 import { defineScript } from '../redis/script';
-import { resolvePeriod, type PeriodOption } from './periods';
+import type { PeriodOption } from './periods';
 import {
   argId,
-  argInteger,
-  resolveCommon,
-  resolveExpiry,
+  periodKeyOf,
   resolveFailPolicy,
+  resolveTimeboxed,
   Runner,
   Timebox,
   type CommonOptions,
@@ -87,10 +85,7 @@ export class UniqueCounter {
     options: UniqueCounterOptions,
   ) {
     const where = 'uniqueCounter';
-    assertKnownOptions(where, options, KNOWN);
-    const common = resolveCommon(where, options);
-    const period = resolvePeriod(where, options.period);
-    const expiry = resolveExpiry(where, options, period);
+    const { common, period, expiry } = resolveTimeboxed(where, options, KNOWN);
     this.options = Object.freeze({
       name: common.name,
       period: options.period ?? null,
@@ -127,7 +122,7 @@ export class UniqueCounter {
     }
     const values = list.map((m, i) => argId('uniqueCounter.add', `members[${i}]`, m));
     const reply = await this.runner.write('add', (redis) =>
-      this.timebox.call(redis, addScript, (label) => entity.key(label ?? 'all'), 0, [], values),
+      this.timebox.call(redis, addScript, periodKeyOf(entity), 0, [], values),
     );
     if (reply === null) return null;
     return { changed: Number(reply.payload[0]) === 1, period: reply.label };
@@ -144,14 +139,13 @@ export class UniqueCounter {
   /** Like {@link count}, with the labels of the periods merged and the Redis time. */
   async read(id: string | number, options: { periods?: number } = {}): Promise<UniqueRead> {
     const entity = this.entity(id, 'uniqueCounter.read');
-    const periods = this.periodsArg('uniqueCounter.read', options.periods);
+    const periods = this.timebox.periodsArg('uniqueCounter.read', options.periods);
     const reply = await this.runner.read('count', (redis) =>
-      this.timebox.call(redis, countScript, (label) => entity.key(label ?? 'all'), periods - 1),
+      this.timebox.call(redis, countScript, periodKeyOf(entity), periods - 1),
     );
-    const p = this.timebox.period;
     return {
       count: Number(reply.payload[0]),
-      periods: p ? Array.from({ length: periods }, (_, i) => p.label(reply.cur - i)) : [],
+      periods: this.timebox.labelsBack(reply.cur, periods),
       at: reply.now,
     };
   }
@@ -159,15 +153,7 @@ export class UniqueCounter {
   /** Deletes every period of `id`. Always fails closed. */
   async reset(id: string | number): Promise<void> {
     const entity = this.entity(id, 'uniqueCounter.reset');
-    const keys = this.timebox.allKeys((label) => entity.key(label ?? 'all'));
-    const deleted = await this.runner.strictWrite('reset', (redis) => redis.del(...keys));
-    this.kit.events.emit('structures:reset', { structure: 'unique-counter', name: this.options.name, id: String(id), keys: deleted });
-  }
-
-  private periodsArg(where: string, value: number | undefined): number {
-    if (value === undefined) return 1;
-    if (!this.timebox.period) return argInteger(where, 'periods', value, 1, 1);
-    return argInteger(where, 'periods', value, 1, this.options.retain);
+    await this.runner.deleteAll('reset', String(id), this.timebox.allKeys(periodKeyOf(entity)));
   }
 }
 

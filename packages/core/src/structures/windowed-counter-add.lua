@@ -17,11 +17,7 @@
            n + 1 counts, oldest first; the oldest lies partly outside the window
   Errors: Redis's own when the key holds another type
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local width = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
-local b = math.floor(now / width)
+--@include window-clock.inc.lua
 
 redis.call('HINCRBY', KEYS[1], string.format('%.0f', b), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], width * (n + 1))
@@ -34,9 +30,4 @@ if redis.call('HLEN', KEYS[1]) > n + 1 then
   if #stale > 0 then redis.call('HDEL', KEYS[1], unpack(stale)) end
 end
 
-local fields = {}
-for i = b - n, b do fields[#fields + 1] = string.format('%.0f', i) end
-local values = redis.call('HMGET', KEYS[1], unpack(fields))
-local out = { now }
-for i = 1, #values do out[i + 1] = tonumber(values[i]) or 0 end
-return out
+--@include window-series.inc.lua

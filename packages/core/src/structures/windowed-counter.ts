@@ -1,9 +1,9 @@
 import { LUA } from '../generated/lua';
-import { assertKnownOptions, invalidOption, optNumber } from '../options';
+import { invalidOption, optNumber } from '../options';
 import type { FailPolicy } from '../redis/fail-policy';
 import type { RedisKit } from '../redis/redis-kit';
 import { defineScript } from '../redis/script';
-import { argId, argInteger, resolveCommon, resolveFailPolicy, Runner, type CommonOptions } from './shared';
+import { argId, argInteger, resolveBase, resolveFailPolicy, Runner, type CommonOptions } from './shared';
 
 const addScript = defineScript<number[]>(LUA.windowedCounterAdd);
 const readScript = defineScript<number[]>(LUA.windowedCounterRead);
@@ -82,8 +82,7 @@ export class WindowedCounter {
     options: WindowedCounterOptions,
   ) {
     const where = 'windowedCounter';
-    assertKnownOptions(where, options, KNOWN);
-    const common = resolveCommon(where, options);
+    const common = resolveBase(where, options, KNOWN);
     if (options.window === undefined) invalidOption(where, 'window', 'an integer number of ms >= 1', undefined);
     const window = optNumber(where, 'window', options.window, 0, { integer: true, min: 1, max: 366 * 86_400_000 });
     const buckets = optNumber(where, 'buckets', options.buckets, 60, { integer: true, min: 1, max: 1000 });
@@ -130,9 +129,7 @@ export class WindowedCounter {
 
   /** Deletes the counter. Always fails closed. */
   async reset(id: string | number): Promise<void> {
-    const key = this.key(id);
-    const deleted = await this.runner.strictWrite('reset', (redis) => redis.del(key));
-    this.kit.events.emit('structures:reset', { structure: 'windowed-counter', name: this.options.name, id: String(id), keys: deleted });
+    await this.runner.deleteAll('reset', String(id), [this.key(id)]);
   }
 
   private toCount(reply: number[]): WindowCount {
