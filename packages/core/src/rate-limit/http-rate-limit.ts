@@ -8,6 +8,7 @@ import { clientAddressKey } from './client-ip';
 import { quotaExceededResponse, RateLimitHeaderWriter, type RateLimitHeaderFormat } from './headers';
 import { POLICY_OPTIONS, type RateLimitPolicyOptions, type ResolvedPolicy } from './policy';
 import {
+  LIMITER_SETTING_OPTIONS,
   policiesFrom,
   RateLimiter,
   resolveLimiterSettings,
@@ -111,14 +112,7 @@ const HTTP_OPTIONS = [
   'legacyHeaders',
   'partitionKey',
   'message',
-  'failPolicy',
-  'localShare',
-  'shadow',
-  'countRejected',
-  'blockCache',
-  'leaseTtl',
-  'nearLimitRatio',
-  'timeout',
+  ...LIMITER_SETTING_OPTIONS,
   ...POLICY_OPTIONS.filter((o) => o !== 'name'),
 ] as const;
 

@@ -35,20 +35,10 @@
 -- pays for every table, closure and string-to-number conversion, so state
 -- lives in one small table per policy created at once, numbers are parsed
 -- only when used, and the reply is filled by index.
-local t = redis.call('TIME')
-local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local now = math.floor(now_us / 1000)
+--@include rate-limit-clock.inc.lua
 local mode = ARGV[1]
 local cost = tonumber(ARGV[2])
 local n = #KEYS / 2
-
--- Exact integer division (operands stay below 2^53).
-local function div_floor(a, b)
-  local q = math.floor(a / b)
-  while q * b > a do q = q - 1 end
-  while (q + 1) * b <= a do q = q + 1 end
-  return q
-end
 
 -- Sliding window (weighted two-window counter), usage scaled by W:
 -- used(e) = p * (W - e) + c * W. Ms until `need` units fit.

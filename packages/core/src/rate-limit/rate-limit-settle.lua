@@ -18,9 +18,7 @@
   Returns: the number of policies whose state changed
   Errors: none (arguments are validated by the caller)
 ]]
-local t = redis.call('TIME')
-local now_us = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local now = math.floor(now_us / 1000)
+--@include rate-limit-clock.inc.lua
 local action = ARGV[1]
 local amount = tonumber(ARGV[2])
 local lease_action = ARGV[3]
@@ -30,13 +28,6 @@ local changed = 0
 
 local function fmt(x)
   return string.format('%.0f', x)
-end
-
-local function div_floor(a, b)
-  local q = math.floor(a / b)
-  while q * b > a do q = q - 1 end
-  while (q + 1) * b <= a do q = q + 1 end
-  return q
 end
 
 local function div_ceil(a, b)

@@ -148,9 +148,8 @@ const RECEIPT = Symbol('rediskit.ratelimit.receipt');
 // release() stops renewing once collected, and its lease then expires.
 const renewals = new FinalizationRegistry<NodeJS.Timeout>((timer) => clearInterval(timer));
 
-const OPTIONS = [
-  'name',
-  'policies',
+/** Option names {@link resolveLimiterSettings} reads; every limiter (and the HTTP layer) accepts them. */
+export const LIMITER_SETTING_OPTIONS = [
   'failPolicy',
   'localShare',
   'shadow',
@@ -158,10 +157,10 @@ const OPTIONS = [
   'blockCache',
   'leaseTtl',
   'nearLimitRatio',
-  'hashTag',
   'timeout',
-  ...POLICY_OPTIONS.filter((o) => o !== 'name'),
 ] as const;
+
+const OPTIONS = ['name', 'policies', ...LIMITER_SETTING_OPTIONS, 'hashTag', ...POLICY_OPTIONS.filter((o) => o !== 'name')] as const;
 
 /** Resolved options shared by {@link RateLimiter} and the HTTP layer. */
 export interface ResolvedLimiterSettings {

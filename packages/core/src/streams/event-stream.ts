@@ -3,7 +3,7 @@ import { LUA } from '../generated/lua';
 import type { EntityKeys } from '../keys';
 import { invalidOption, optNumber } from '../options';
 import type { RedisKit } from '../redis/redis-kit';
-import { toRedisKitError } from '../redis/errors-map';
+import { failClosed } from '../redis/fail-policy';
 import { checkArguments } from './arguments';
 import { defineScript } from '../redis/script';
 import { resolveStreamOptions, type ConsumerOptions, type ResolvedStreamOptions, type StreamOptions } from './options';
@@ -259,21 +259,9 @@ export class EventStream<T = unknown> {
     });
   }
 
-  /**
-   * Runs a producer call under the fail-closed policy: a failure emits
-   * `store-error` (feature `streams`), is logged once per interval, and
-   * rejects with the coded error; the next success emits `recovered`.
-   */
-  private async guarded<R>(operation: string, fn: () => Promise<R>): Promise<R> {
-    try {
-      const value = await fn();
-      this.kit.noteSuccess('streams');
-      return value;
-    } catch (error) {
-      const coded = toRedisKitError(error, `streams ${operation}`);
-      this.kit.noteFailure('streams', operation, 'closed', coded);
-      throw coded;
-    }
+  /** Runs a producer call under the fail-closed policy (feature `streams`): see {@link failClosed}. */
+  private guarded<R>(operation: string, fn: () => Promise<R>): Promise<R> {
+    return failClosed(this.kit, 'streams', operation, fn);
   }
 
   /** @internal Allocates the per-process consumer name of a new consumer of `group`. */

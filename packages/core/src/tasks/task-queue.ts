@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RedisKitError } from '../errors';
 import { LUA } from '../generated/lua';
 import { invalidOption, optNumber } from '../options';
-import { toRedisKitError } from '../redis/errors-map';
+import { failClosed } from '../redis/fail-policy';
 import { checkArguments } from '../streams/arguments';
 import { defineScript } from '../redis/script';
 import type { RedisKit } from '../redis/redis-kit';
@@ -274,21 +274,9 @@ export class TaskQueue<T = unknown> {
     });
   }
 
-  /**
-   * Runs a producer call under the fail-closed policy: a failure emits
-   * `store-error` (feature `tasks`), is logged once per interval, and rejects
-   * with the coded error; the next success emits `recovered`.
-   */
-  private async guarded<R>(operation: string, fn: () => Promise<R>): Promise<R> {
-    try {
-      const value = await fn();
-      this.kit.noteSuccess('tasks');
-      return value;
-    } catch (error) {
-      const coded = toRedisKitError(error, `tasks ${operation}`);
-      this.kit.noteFailure('tasks', operation, 'closed', coded);
-      throw coded;
-    }
+  /** Runs a producer call under the fail-closed policy (feature `tasks`): see {@link failClosed}. */
+  private guarded<R>(operation: string, fn: () => Promise<R>): Promise<R> {
+    return failClosed(this.kit, 'tasks', operation, fn);
   }
 
   /** @internal Decodes a stored payload. */
