@@ -10,5 +10,6 @@ export {
   type SessionEncryptionOptions,
 } from './options';
 export { jsonSerializer, stripPrototypeKeys, type SessionSerializer } from './serializer';
+export { SessionStoreBase } from './session-store-base';
 export { SessionCipher, type SessionKey } from './cipher';
 export type { SessionEvents } from './events';

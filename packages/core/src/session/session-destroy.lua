@@ -13,16 +13,12 @@
     -1 owned by someone else (nothing written)
   Errors: none
 ]]
+--@include session-layout.inc.lua
+
 local current = redis.call('GET', KEYS[1])
 local owner = ''
 if current then
-  local f = {}
-  local pos = 1
-  for n = 1, 8 do
-    local stop = string.find(current, ':', pos, true)
-    f[n] = string.sub(current, pos, stop - 1)
-    pos = stop + 1
-  end
+  local f, pos = readHeader(current)
   owner = string.sub(current, pos, pos + tonumber(f[6]) - 1)
   if ARGV[2] ~= '' and owner ~= ARGV[2] then
     return { -1, owner }

@@ -232,37 +232,35 @@ export class SessionEngine {
       if (owner && !(memo && memo.owner === owner && memo.bound >= Date.now() + ttl)) {
         bound = await this.raiseBound(owner, id, Date.now() + ttl + this.slack(ttl), budget);
       }
-      for (let attempt = 0; ; attempt++) {
-        const [status, expiresAt, previous] = await saveScript.run(
-          this.kit,
-          [this.sessionKey(id), this.tombstoneKey(id)],
-          [d, c, ttl, owner, this.options.absoluteLifetime, bound, rawId],
-          { timeout: this.left(budget) },
-        );
-        if (status === 3 && attempt < 2) {
-          bound = await this.raiseBound(owner, id, expiresAt + this.slack(ttl), budget);
-          continue;
-        }
-        switch (status) {
-          case 0:
-            this.kit.events.emit('session:save-refused', { handle: this.handleOf(id) });
-            return 'refused';
-          case 1:
-            this.kit.events.emit('session:created', { handle: this.handleOf(id), ...(owner ? { userId: owner } : {}) });
-            return 'created';
-          case 2:
-            return 'updated';
-          case 4:
-            await this.forgetInIndex(previous, id, budget);
-            this.kit.events.emit('session:destroyed', {
-              handle: this.handleOf(id),
-              ...(previous ? { userId: previous } : {}),
-              reason: 'expired',
-            });
-            return 'deleted';
-          default:
-            throw new RedisKitError('ERR_REDISKIT_SCRIPT', `session save: unexpected status ${String(status)}`);
-        }
+      const [status, , previous] = await this.runRaisingBound(
+        id,
+        ttl,
+        bound,
+        budget,
+        (raised) =>
+          saveScript.run(
+            this.kit,
+            [this.sessionKey(id), this.tombstoneKey(id)],
+            [d, c, ttl, owner, this.options.absoluteLifetime, raised, rawId],
+            { timeout: this.left(budget) },
+          ),
+        // The bound to raise is the new owner's (the previous one may differ).
+        () => owner,
+      );
+      switch (status) {
+        case 0:
+          this.kit.events.emit('session:save-refused', { handle: this.handleOf(id) });
+          return 'refused';
+        case 1:
+          this.kit.events.emit('session:created', { handle: this.handleOf(id), ...(owner ? { userId: owner } : {}) });
+          return 'created';
+        case 2:
+          return 'updated';
+        case 4:
+          await this.ended(id, previous, 'expired', budget);
+          return 'deleted';
+        default:
+          throw new RedisKitError('ERR_REDISKIT_SCRIPT', `session save: unexpected status ${String(status)}`);
       }
     });
   }
@@ -322,30 +320,25 @@ export class SessionEngine {
       if (memo?.owner && memo.bound < Date.now() + ttl) {
         bound = await this.raiseBound(memo.owner, id, Date.now() + ttl + this.slack(ttl), budget);
       }
-      for (let attempt = 0; ; attempt++) {
-        const [status, expiresAt, owner] = await touchScript.run(this.kit, [this.sessionKey(id)], [c, ttl, bound], {
-          timeout: this.left(budget),
-        });
-        if (status === 3 && attempt < 2) {
-          bound = await this.raiseBound(owner, id, expiresAt + this.slack(ttl), budget);
-          continue;
-        }
-        switch (status) {
-          case 0:
-            return 'missing';
-          case 1:
-            return 'touched';
-          case 4:
-            await this.forgetInIndex(owner, id, budget);
-            this.kit.events.emit('session:destroyed', {
-              handle: this.handleOf(id),
-              ...(owner ? { userId: owner } : {}),
-              reason: 'expired',
-            });
-            return 'deleted';
-          default:
-            throw new RedisKitError('ERR_REDISKIT_SCRIPT', `session touch: unexpected status ${String(status)}`);
-        }
+      const [status, , owner] = await this.runRaisingBound(
+        id,
+        ttl,
+        bound,
+        budget,
+        (raised) => touchScript.run(this.kit, [this.sessionKey(id)], [c, ttl, raised], { timeout: this.left(budget) }),
+        // The stored owner, as the script reports it.
+        ([, , stored]) => stored,
+      );
+      switch (status) {
+        case 0:
+          return 'missing';
+        case 1:
+          return 'touched';
+        case 4:
+          await this.ended(id, owner, 'expired', budget);
+          return 'deleted';
+        default:
+          throw new RedisKitError('ERR_REDISKIT_SCRIPT', `session touch: unexpected status ${String(status)}`);
       }
     });
   }
@@ -366,14 +359,7 @@ export class SessionEngine {
         [options.tombstone === false ? 0 : this.options.tombstoneTtl, ''],
         { timeout: this.left(budget) },
       );
-      if (status === 1) {
-        await this.forgetInIndex(owner, id, budget);
-        this.kit.events.emit('session:destroyed', {
-          handle: this.handleOf(id),
-          ...(owner ? { userId: owner } : {}),
-          reason: 'destroy',
-        });
-      }
+      if (status === 1) await this.ended(id, owner, 'destroy', budget);
       return status === 1;
     });
   }
@@ -617,6 +603,27 @@ export class SessionEngine {
     return live;
   }
 
+  /**
+   * Runs the save or touch script; while it answers status 3 (the owner's
+   * index bound is lower than the new expiry), raises the bound to what it
+   * asked for and runs it again, twice at most. Resolves the last answer.
+   */
+  private async runRaisingBound(
+    id: string,
+    ttl: number,
+    bound: number,
+    budget: Budget,
+    run: (bound: number) => Promise<Status3>,
+    ownerOf: (answer: Status3) => string,
+  ): Promise<Status3> {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await run(bound);
+      const [status, expiresAt] = answer;
+      if (status !== 3 || attempt >= 2) return answer;
+      bound = await this.raiseBound(ownerOf(answer), id, expiresAt + this.slack(ttl), budget);
+    }
+  }
+
   private async raiseBound(owner: string, id: string, bound: number, budget: Budget): Promise<number> {
     return indexAdd.run(this.kit, [this.indexKey(owner)], [id, Math.ceil(bound)], { timeout: this.left(budget) });
   }
@@ -631,14 +638,17 @@ export class SessionEngine {
     const [status, owner] = await destroyScript.run(this.kit, [this.sessionKey(id), this.tombstoneKey(id)], [0, ''], {
       timeout: this.left(budget),
     });
-    if (status === 1) {
-      await this.forgetInIndex(owner, id, budget);
-      this.kit.events.emit('session:destroyed', {
-        handle: this.handleOf(id),
-        ...(owner ? { userId: owner } : {}),
-        reason: 'expired',
-      });
-    }
+    if (status === 1) await this.ended(id, owner, 'expired', budget);
+  }
+
+  /** A session that existed is gone: drops it from its owner's index, then reports it. */
+  private async ended(id: string, owner: string, reason: 'expired' | 'destroy', budget: Budget): Promise<void> {
+    await this.forgetInIndex(owner, id, budget);
+    this.kit.events.emit('session:destroyed', {
+      handle: this.handleOf(id),
+      ...(owner ? { userId: owner } : {}),
+      reason,
+    });
   }
 
   private async bestEffort(fn: () => Promise<unknown>): Promise<void> {

@@ -29,11 +29,12 @@
     4 past its absolute deadline (deleted)
   Errors: none
 ]]
+--@include session-layout.inc.lua
+
 if redis.call('EXISTS', KEYS[2]) == 1 then
   return { 0, 0, '' }
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = serverNow()
 local ttl = tonumber(ARGV[3])
 local owner = ARGV[4]
 local absolute = tonumber(ARGV[5])
@@ -41,13 +42,7 @@ local absolute = tonumber(ARGV[5])
 local created, deadline, storedBound, previous
 local current = redis.call('GET', KEYS[1])
 if current then
-  local f = {}
-  local pos = 1
-  for n = 1, 8 do
-    local stop = string.find(current, ':', pos, true)
-    f[n] = string.sub(current, pos, stop - 1)
-    pos = stop + 1
-  end
+  local f, pos = readHeader(current)
   created = tonumber(f[2])
   deadline = tonumber(f[4])
   if deadline == 0 then deadline = nil end

@@ -12,24 +12,19 @@
     4 past its absolute deadline (deleted)
   Errors: none
 ]]
+--@include session-layout.inc.lua
+
 local current = redis.call('GET', KEYS[1])
 if not current then
   return { 0, 0, '' }
 end
-local f = {}
-local pos = 1
-for n = 1, 8 do
-  local stop = string.find(current, ':', pos, true)
-  f[n] = string.sub(current, pos, stop - 1)
-  pos = stop + 1
-end
+local f, pos = readHeader(current)
 local ownerLen, cookieLen, rawLen = tonumber(f[6]), tonumber(f[7]), tonumber(f[8])
 local owner = string.sub(current, pos, pos + ownerLen - 1)
 local cookie = string.sub(current, pos + ownerLen, pos + ownerLen + cookieLen - 1)
 local rest = string.sub(current, pos + ownerLen + cookieLen)
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = serverNow()
 local expireAt = now + tonumber(ARGV[2])
 local deadline = tonumber(f[4])
 if deadline > 0 and expireAt > deadline then expireAt = deadline end

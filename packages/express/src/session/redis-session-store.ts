@@ -1,10 +1,9 @@
-import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import {
   RedisKitError,
-  SessionEngine,
+  SessionStoreBase,
   type RedisKit,
-  type SessionInfo,
+  type SessionEngine,
   type SessionOptions,
   type SessionRecord,
 } from '@rediskit/core';
@@ -74,9 +73,7 @@ function settle<T>(promise: Promise<T>, done?: Done<T>): Promise<T | undefined> 
  *   res.sendStatus(204);
  * });
  */
-export class RedisSessionStore extends EventEmitter implements Store {
-  /** The engine doing the Redis work (shared with a Nest `RedisSessionService` or a Koa store if you pass it). */
-  readonly engine: SessionEngine;
+export class RedisSessionStore extends SessionStoreBase implements Store {
   /** Installed by express-session when the store is passed to `session()`. */
   generate!: (req: Request) => void;
   /** Sessions express-session built from a stored value (createSession), as opposed to new ones. */
@@ -86,32 +83,10 @@ export class RedisSessionStore extends EventEmitter implements Store {
 
   /** `new RedisSessionStore(kit, options)`, or `new RedisSessionStore(engine)` to share an engine. */
   constructor(kitOrEngine: RedisKit | SessionEngine, options?: SessionOptions) {
-    super();
-    if (kitOrEngine instanceof SessionEngine) {
-      if (options !== undefined) {
-        throw new RedisKitError('ERR_REDISKIT_INVALID_OPTION', 'RedisSessionStore: options belong to the engine when you pass one', {
-          details: { option: 'RedisSessionStore.options' },
-        });
-      }
-      this.engine = kitOrEngine;
-    } else {
-      this.engine = new SessionEngine(kitOrEngine, options, 'RedisSessionStore');
-    }
-    const kit = this.engine.kit;
-    kit.events.on('ready', () => this.emit('connect'));
-    kit.events.on('degraded', () => this.emit('disconnect'));
-    kit.events.on('closed', () => this.emit('disconnect'));
-    // express-session subscribes right after construction; tell it once if Redis is not there yet.
-    if (kit.state !== 'ready') {
-      process.nextTick(() => {
-        if (kit.state !== 'ready') this.emit('disconnect');
-      });
-    }
-  }
-
-  /** True while requests reach Redis. */
-  get connected(): boolean {
-    return this.engine.kit.available;
+    // The engine, the connect/disconnect events, `connected` and the per-user
+    // operations (listSessions, countSessions, revokeSessions, revokeSession)
+    // come from SessionStoreBase, shared with the koa-session store.
+    super(kitOrEngine, options, 'RedisSessionStore');
   }
 
   get(sid: string, callback?: Done<SessionData | null>): Promise<SessionData | null | undefined> {
@@ -156,25 +131,6 @@ export class RedisSessionStore extends EventEmitter implements Store {
 
   clear(callback?: (err?: any) => void): Promise<unknown> {
     return settle(this.engine.clear(), callback);
-  }
-
-  /** The user's live sessions. Show `handle`, never other sessions' `id`, to a browser. */
-  listSessions(userId: string | number, options?: { current?: string }): Promise<SessionInfo[]> {
-    return this.engine.listSessions(userId, options);
-  }
-
-  countSessions(userId: string | number): Promise<number> {
-    return this.engine.countSessions(userId);
-  }
-
-  /** "Log out everywhere"; `except: req.sessionID` keeps the current session. */
-  revokeSessions(userId: string | number, options?: { except?: string | readonly string[] }): Promise<number> {
-    return this.engine.revokeSessions(userId, options);
-  }
-
-  /** Revokes one session of the user by its handle. */
-  revokeSession(userId: string | number, handle: string): Promise<boolean> {
-    return this.engine.revokeSession(userId, handle);
   }
 
   // express-session's own plumbing, borrowed from its Store base class.

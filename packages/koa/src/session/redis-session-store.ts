@@ -1,12 +1,4 @@
-import { EventEmitter } from 'node:events';
-import {
-  RedisKitError,
-  SessionEngine,
-  type RedisKit,
-  type SessionInfo,
-  type SessionOptions,
-  type SessionRecord,
-} from '@rediskit/core';
+import { SessionStoreBase, type RedisKit, type SessionEngine, type SessionOptions, type SessionRecord } from '@rediskit/core';
 
 /**
  * A koa-session external store on rediskit. It always writes the full
@@ -28,36 +20,13 @@ import {
  *   ctx.status = 204;
  * });
  */
-export class RedisSessionStore extends EventEmitter {
-  readonly engine: SessionEngine;
-
+export class RedisSessionStore extends SessionStoreBase {
   /** `new RedisSessionStore(kit, options)`, or `new RedisSessionStore(engine)` to share an engine. */
   constructor(kitOrEngine: RedisKit | SessionEngine, options?: SessionOptions) {
-    super();
-    if (kitOrEngine instanceof SessionEngine) {
-      if (options !== undefined) {
-        throw new RedisKitError('ERR_REDISKIT_INVALID_OPTION', 'RedisSessionStore: options belong to the engine when you pass one', {
-          details: { option: 'RedisSessionStore.options' },
-        });
-      }
-      this.engine = kitOrEngine;
-    } else {
-      this.engine = new SessionEngine(kitOrEngine, options, 'RedisSessionStore');
-    }
-    const kit = this.engine.kit;
-    kit.events.on('ready', () => this.emit('connect'));
-    kit.events.on('degraded', () => this.emit('disconnect'));
-    kit.events.on('closed', () => this.emit('disconnect'));
-    if (kit.state !== 'ready') {
-      process.nextTick(() => {
-        if (kit.state !== 'ready') this.emit('disconnect');
-      });
-    }
-  }
-
-  /** True while requests reach Redis. */
-  get connected(): boolean {
-    return this.engine.kit.available;
+    // The engine, the connect/disconnect events, `connected` and the per-user
+    // operations (listSessions, countSessions, revokeSessions, revokeSession)
+    // come from SessionStoreBase, shared with the express-session store.
+    super(kitOrEngine, options, 'RedisSessionStore');
   }
 
   /** koa-session: `get(key, maxAge, { rolling, ctx })`. */
@@ -74,24 +43,6 @@ export class RedisSessionStore extends EventEmitter {
   /** koa-session: `destroy(key, { ctx })`. */
   async destroy(key: string, _options?: unknown): Promise<void> {
     await this.engine.destroy(key);
-  }
-
-  /** The user's live sessions. Show `handle`, never other sessions' `id`, to a browser. */
-  listSessions(userId: string | number, options?: { current?: string }): Promise<SessionInfo[]> {
-    return this.engine.listSessions(userId, options);
-  }
-
-  countSessions(userId: string | number): Promise<number> {
-    return this.engine.countSessions(userId);
-  }
-
-  /** "Log out everywhere"; `except: ctx.session.externalKey` keeps the current session. */
-  revokeSessions(userId: string | number, options?: { except?: string | readonly string[] }): Promise<number> {
-    return this.engine.revokeSessions(userId, options);
-  }
-
-  revokeSession(userId: string | number, handle: string): Promise<boolean> {
-    return this.engine.revokeSession(userId, handle);
   }
 
   all(): Promise<Array<{ id: string; session: SessionRecord }>> {
